@@ -1,0 +1,65 @@
+"""Reads for tickets. Every query starts from ``visible_to(user)``."""
+
+from servicedesk.core.errors import NotFound
+from servicedesk.tickets import triage
+from servicedesk.tickets.models import (
+    Attachment,
+    Comment,
+    Event,
+    PriorityBand,
+    Ticket,
+    TicketQuerySet,
+)
+
+
+def triage_bands() -> tuple[triage.Band, ...]:
+    """The configured priority bands, or the S4 default when none are configured."""
+    rows = PriorityBand.objects.order_by("min_score")
+    bands = tuple(triage.Band(r.key, r.label, r.min_score, r.max_score) for r in rows)
+    return bands or triage.S4_BANDS
+
+
+def priority_labels() -> dict[str, str]:
+    """Priority key → label, for the configured bands and the S1/S4 presets."""
+    labels = {b.key: b.label for b in (*triage.S1_BANDS, *triage.S4_BANDS)}
+    labels.update({b.key: b.label for b in triage_bands()})
+    return labels
+
+
+def tickets_for(user) -> TicketQuerySet:
+    return Ticket.objects.visible_to(user)
+
+
+def get_ticket(*, user, number: int) -> Ticket:
+    """The ticket numbered ``number`` if ``user`` may see it; ``NotFound`` otherwise."""
+    ticket = (
+        Ticket.objects.visible_to(user)
+        .select_related("organisation", "requester", "assignee", "group", "product", "category")
+        .filter(number=number)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(f"No ticket numbered {number}.")
+    return ticket
+
+
+def thread(*, user, ticket: Ticket):
+    """The comments of ``ticket`` that ``user`` may read, oldest first, with attachments."""
+    return (
+        Comment.objects.visible_to(user)
+        .filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related("attachments")
+    )
+
+
+def history(*, user, ticket: Ticket):
+    """The events of ``ticket`` that ``user`` may read, oldest first."""
+    return Event.objects.visible_to(user).filter(ticket=ticket).select_related("actor")
+
+
+def get_attachment(*, user, attachment_id: int) -> Attachment:
+    attachment = Attachment.objects.visible_to(user).filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("No such attachment.")
+    return attachment

@@ -1,0 +1,606 @@
+"""The verbs that change tickets. Every channel (admin, API, email, tasks) calls these.
+
+Each service runs in one transaction, checks that the actor may see and change the ticket,
+applies the pure rules (workflow, triage, routing), and writes one event row per change.
+Services return the ticket as it now is.
+"""
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import F
+
+from servicedesk.accounts.models import Group, Organisation, User
+from servicedesk.core import clock
+from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
+from servicedesk.tickets import routing, triage, workflow
+from servicedesk.tickets.models import (
+    Attachment,
+    Category,
+    Channel,
+    Comment,
+    Event,
+    EventKind,
+    LinkKind,
+    NumberSequence,
+    Product,
+    Ticket,
+    TicketLink,
+)
+from servicedesk.tickets.selectors import triage_bands
+
+FIRST_NUMBER = 10001
+
+
+class InvalidTicket(DomainError):
+    code = "invalid_ticket"
+
+
+class AttachmentTooLarge(DomainError):
+    code = "attachment_too_large"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to attach: its name as the sender gave it, its content type, and its bytes."""
+
+    filename: str
+    content_type: str
+    file: File
+
+
+def actor_of(user: User | None) -> workflow.Actor:
+    if user is None:
+        return workflow.Actor.SYSTEM
+    return workflow.Actor.STAFF if user.is_staff else workflow.Actor.CUSTOMER
+
+
+def _require_staff(user: User | None, action: str) -> None:
+    if user is not None and not user.is_staff:
+        raise PermissionDenied(f"Only the support desk can {action}.")
+
+
+def _locked(ticket: Ticket, by: User | None) -> Ticket:
+    """Re-read ``ticket`` under a row lock, as ``by`` may see it; ``NotFound`` if not."""
+    queryset = Ticket.objects.select_for_update()
+    if by is not None:
+        queryset = queryset.visible_to(by)
+    found = queryset.filter(pk=ticket.pk).first()
+    if found is None:
+        raise NotFound("No such ticket.")
+    return found
+
+
+def _ref(obj) -> dict[str, Any] | None:
+    """A related object as the history keeps it: id and the name it had then."""
+    return None if obj is None else {"id": obj.pk, "name": str(obj)}
+
+
+def _event(
+    ticket: Ticket,
+    *,
+    by: User | None,
+    at: datetime,
+    kind: str,
+    field: str = "",
+    old: Any = None,
+    new: Any = None,
+    reason: str = "",
+) -> Event:
+    return Event(
+        ticket=ticket, actor=by, at=at, kind=kind, field=field, old=old, new=new, reason=reason
+    )
+
+
+def allocate_numbers(count: int) -> range:
+    """Hand out ``count`` consecutive ticket numbers. Call inside the creating transaction."""
+    updated = NumberSequence.objects.filter(name="ticket").update(
+        last_value=F("last_value") + count
+    )
+    if not updated:
+        NumberSequence.objects.create(name="ticket", last_value=FIRST_NUMBER - 1 + count)
+    last = NumberSequence.objects.get(name="ticket").last_value
+    return range(last - count + 1, last + 1)
+
+
+def _check_triage_pair(urgency: int | None, impact: int | None) -> triage.Assessment | None:
+    if urgency is None and impact is None:
+        return None
+    if urgency is None or impact is None:
+        raise triage.InvalidTriage("Give both urgency and impact, or neither.")
+    return triage.assess(urgency=urgency, impact=impact, bands=triage_bands())
+
+
+def _route(
+    *, organisation: Organisation | None, product: Product | None, category: Category | None
+) -> routing.Route:
+    intake = Group.objects.filter(is_default_intake=True).values_list("pk", flat=True).first()
+    return routing.route(
+        category_kind=category.kind if category else None,
+        category_group_id=category.default_group_id if category else None,
+        product_group_id=product.default_group_id if product else None,
+        intake_group_id=intake,
+        account_manager_id=organisation.account_manager_id if organisation else None,
+    )
+
+
+@transaction.atomic
+def create_ticket(
+    *,
+    by: User | None,
+    requester: User,
+    subject: str,
+    channel: str,
+    description: str = "",
+    organisation: Organisation | None = None,
+    product: Product | None = None,
+    category: Category | None = None,
+    urgency: int | None = None,
+    impact: int | None = None,
+    steps_to_reproduce: str = "",
+    users_affected: int | None = None,
+    present_since: date | None = None,
+    investigations_done: str = "",
+    business_impact: str = "",
+    uploads: Sequence[Upload] = (),
+) -> Ticket:
+    """Open a ticket for ``requester``, filed by ``by`` (None: the desk's own automation).
+
+    A customer files for themselves; a designated logger or customer administrator may also
+    file for a colleague of the same organisation. Urgency and impact are the requester's
+    proposal; the score and priority follow from them until the desk confirms its own.
+    """
+    subject = " ".join(subject.split())
+    if not subject:
+        raise InvalidTicket("A ticket needs a subject.")
+    if len(subject) > Ticket._meta.get_field("subject").max_length:
+        raise InvalidTicket("The subject is too long (250 characters at most).")
+    if channel not in Channel.values:
+        raise InvalidTicket(f"Unknown channel {channel!r}.")
+    if users_affected is not None and users_affected < 0:
+        raise InvalidTicket("The number of users affected cannot be negative.")
+    if requester.is_staff:
+        raise InvalidTicket("The requester must be a customer contact, not a member of staff.")
+    if by is not None and not by.is_staff and by.pk != requester.pk:
+        colleague = (
+            by.sees_whole_organisation
+            and by.organisation_id
+            and (by.organisation_id == requester.organisation_id)
+        )
+        if not colleague:
+            raise PermissionDenied("You can only file tickets for yourself.")
+    if organisation is None:
+        organisation = requester.organisation
+    elif by is not None and not by.is_staff and organisation.pk != requester.organisation_id:
+        raise PermissionDenied("You can only file tickets for your own organisation.")
+    assessment = _check_triage_pair(urgency, impact)
+
+    now = clock.now()
+    route = _route(organisation=organisation, product=product, category=category)
+    (number,) = allocate_numbers(1)
+    ticket = Ticket.objects.create(
+        number=number,
+        organisation=organisation,
+        requester=requester,
+        channel=channel,
+        product=product,
+        category=category,
+        subject=subject,
+        description=description,
+        steps_to_reproduce=steps_to_reproduce,
+        users_affected=users_affected,
+        present_since=present_since,
+        investigations_done=investigations_done,
+        business_impact=business_impact,
+        group_id=route.group_id,
+        assignee_id=route.assignee_id,
+        status=workflow.Status.NEW,
+        proposed_urgency=urgency,
+        proposed_impact=impact,
+        score=assessment.score if assessment else None,
+        priority=assessment.priority if assessment else "",
+        created_at=now,
+        updated_at=now,
+    )
+    events = [
+        _event(
+            ticket,
+            by=by,
+            at=now,
+            kind=EventKind.CREATED,
+            new={
+                "subject": subject,
+                "channel": channel,
+                "status": ticket.status,
+                "score": ticket.score,
+                "priority": ticket.priority,
+                "group": ticket.group_id,
+                "assignee": ticket.assignee_id,
+            },
+        ),
+    ]
+    events += _store_uploads(ticket, comment=None, by=by, uploads=uploads, at=now)
+    Event.objects.bulk_create(events)
+    return ticket
+
+
+def _store_uploads(
+    ticket: Ticket,
+    *,
+    comment: Comment | None,
+    by: User | None,
+    uploads: Iterable[Upload],
+    at: datetime,
+) -> list[Event]:
+    """Save each upload through the storage API; return their events (not yet saved)."""
+    limit = settings.SERVICEDESK_MAX_ATTACHMENT_BYTES
+    events = []
+    for upload in uploads:
+        if upload.file.size > limit:
+            raise AttachmentTooLarge(
+                f"{upload.filename} is {upload.file.size} bytes; the limit is {limit} bytes."
+            )
+        filename = PurePath(upload.filename.replace("\\", "/")).name[:255] or "attachment"
+        attachment = Attachment(
+            ticket=ticket,
+            comment=comment,
+            token=secrets.token_hex(16),
+            filename=filename,
+            content_type=upload.content_type or "application/octet-stream",
+            size=upload.file.size,
+            uploaded_by=by,
+            created_at=at,
+        )
+        attachment.file.save(attachment.token, upload.file, save=False)
+        attachment.save()
+        events.append(
+            _event(
+                ticket,
+                by=by,
+                at=at,
+                kind=EventKind.ATTACHMENT,
+                new={"id": attachment.pk, "name": filename, "comment": comment and comment.pk},
+            )
+        )
+    return events
+
+
+def _move(
+    ticket: Ticket, *, to: workflow.Status, by: User | None, at: datetime, reason: str = ""
+) -> Event:
+    """Apply a status move the workflow allows; return its event (not yet saved)."""
+    old = ticket.status
+    workflow.check_transition(workflow.Status(old), to, actor=actor_of(by), reason=reason)
+    ticket.status = to
+    if to == workflow.Status.RESOLVED:
+        ticket.resolved_at = at
+    elif to == workflow.Status.CLOSED:
+        ticket.closed_at = at
+    else:
+        ticket.resolved_at = ticket.closed_at = None
+    return _event(
+        ticket,
+        by=by,
+        at=at,
+        kind=EventKind.STATUS,
+        field="status",
+        old=old,
+        new=str(to),
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def change_status(*, ticket: Ticket, to: str, by: User | None, reason: str = "") -> Ticket:
+    """Move ``ticket`` to status ``to`` if the workflow allows ``by`` to; raises otherwise."""
+    try:
+        target = workflow.Status(to)
+    except ValueError:
+        raise workflow.TransitionNotAllowed(f"Unknown status {to!r}.") from None
+    ticket = _locked(ticket, by)
+    now = clock.now()
+    event = _move(ticket, to=target, by=by, at=now, reason=reason)
+    ticket.updated_at = now
+    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
+    event.save()
+    return ticket
+
+
+@transaction.atomic
+def confirm_triage(*, ticket: Ticket, urgency: int, impact: int, by: User | None) -> Ticket:
+    """The desk confirms or corrects the triage; score and priority follow.
+
+    Confirming a new ticket opens it. The customer's proposal is kept as it was.
+    """
+    _require_staff(by, "confirm the triage")
+    ticket = _locked(ticket, by)
+    assessment = triage.assess(urgency=urgency, impact=impact, bands=triage_bands())
+    now = clock.now()
+    old = {
+        "urgency": ticket.confirmed_urgency,
+        "impact": ticket.confirmed_impact,
+        "score": ticket.score,
+        "priority": ticket.priority,
+    }
+    new = {
+        "urgency": assessment.urgency,
+        "impact": assessment.impact,
+        "score": assessment.score,
+        "priority": assessment.priority,
+    }
+    if old == new:
+        return ticket
+    ticket.confirmed_urgency, ticket.confirmed_impact = assessment.urgency, assessment.impact
+    ticket.score, ticket.priority = assessment.score, assessment.priority
+    events = [
+        _event(ticket, by=by, at=now, kind=EventKind.TRIAGE, field="triage", old=old, new=new)
+    ]
+    if ticket.status == workflow.Status.NEW:
+        events.append(_move(ticket, to=workflow.Status.OPEN, by=by, at=now))
+    ticket.updated_at = now
+    ticket.save(
+        update_fields=[
+            "confirmed_urgency",
+            "confirmed_impact",
+            "score",
+            "priority",
+            "status",
+            "updated_at",
+        ]
+    )
+    Event.objects.bulk_create(events)
+    return ticket
+
+
+@transaction.atomic
+def assign(*, ticket: Ticket, assignee: User | None, by: User | None) -> Ticket:
+    """Give ``ticket`` to a member of staff, or take it from whoever has it (``None``)."""
+    _require_staff(by, "assign tickets")
+    if assignee is not None and (not assignee.is_staff or not assignee.is_active):
+        raise InvalidTicket("Tickets can only be assigned to active staff.")
+    ticket = _locked(ticket, by)
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    now = clock.now()
+    event = _event(
+        ticket,
+        by=by,
+        at=now,
+        kind=EventKind.ASSIGNEE,
+        field="assignee",
+        old=_ref(ticket.assignee),
+        new=_ref(assignee),
+    )
+    ticket.assignee, ticket.updated_at = assignee, now
+    ticket.save(update_fields=["assignee", "updated_at"])
+    event.save()
+    return ticket
+
+
+@transaction.atomic
+def move_to_group(*, ticket: Ticket, group: Group, by: User | None, reason: str = "") -> Ticket:
+    """Hand ``ticket`` to another group (support level); the assignee stays unless told."""
+    _require_staff(by, "move tickets between groups")
+    ticket = _locked(ticket, by)
+    if ticket.group_id == group.pk:
+        return ticket
+    now = clock.now()
+    event = _event(
+        ticket,
+        by=by,
+        at=now,
+        kind=EventKind.GROUP,
+        field="group",
+        old=_ref(ticket.group),
+        new=_ref(group),
+        reason=reason,
+    )
+    ticket.group, ticket.updated_at = group, now
+    ticket.save(update_fields=["group", "updated_at"])
+    event.save()
+    return ticket
+
+
+# Fields the desk may edit after creation, each recorded as its own event.
+EDITABLE_FIELDS = (
+    "subject",
+    "description",
+    "steps_to_reproduce",
+    "users_affected",
+    "present_since",
+    "investigations_done",
+    "business_impact",
+    "product",
+    "category",
+    "organisation",
+    "channel",
+)
+_RELATION_FIELDS = {"product", "category", "organisation"}
+
+
+def _history_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def update_details(*, ticket: Ticket, by: User | None, **changes: Any) -> Ticket:
+    """Change the descriptive fields of ``ticket`` (staff only); one event per changed field."""
+    _require_staff(by, "edit a ticket's details")
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidTicket(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
+    if "subject" in changes:
+        changes["subject"] = " ".join((changes["subject"] or "").split())
+        if not changes["subject"]:
+            raise InvalidTicket("A ticket needs a subject.")
+    if "channel" in changes and changes["channel"] not in Channel.values:
+        raise InvalidTicket(f"Unknown channel {changes['channel']!r}.")
+    ticket = _locked(ticket, by)
+    now = clock.now()
+    events, changed = [], []
+    for name, value in changes.items():
+        if name in _RELATION_FIELDS:
+            current = getattr(ticket, name)
+            if (current.pk if current else None) == (value.pk if value else None):
+                continue
+            events.append(
+                _event(
+                    ticket,
+                    by=by,
+                    at=now,
+                    kind=EventKind.FIELD,
+                    field=name,
+                    old=_ref(current),
+                    new=_ref(value),
+                )
+            )
+        else:
+            current = getattr(ticket, name)
+            if current == value:
+                continue
+            events.append(
+                _event(
+                    ticket,
+                    by=by,
+                    at=now,
+                    kind=EventKind.FIELD,
+                    field=name,
+                    old=_history_value(current),
+                    new=_history_value(value),
+                )
+            )
+        setattr(ticket, name, value)
+        changed.append(name)
+    if changed:
+        ticket.updated_at = now
+        ticket.save(update_fields=[*changed, "updated_at"])
+        Event.objects.bulk_create(events)
+    return ticket
+
+
+@transaction.atomic
+def add_comment(
+    *,
+    ticket: Ticket,
+    author: User | None,
+    body: str,
+    internal: bool = False,
+    channel: str = Channel.PORTAL,
+    uploads: Sequence[Upload] = (),
+) -> Comment:
+    """Add a public reply or an internal note to the thread of ``ticket``.
+
+    Customers write public replies only; their reply re-opens a resolved ticket and resumes
+    one that waited on them. A closed ticket takes no more customer replies.
+    """
+    if not body.strip() and not uploads:
+        raise InvalidTicket("A reply needs a text or an attachment.")
+    if internal:
+        _require_staff(author, "write internal notes")
+    ticket = _locked(ticket, author)
+    now = clock.now()
+    events = []
+    customer_reply = author is not None and not author.is_staff
+    if customer_reply:
+        if ticket.status == workflow.Status.CLOSED:
+            raise workflow.TransitionNotAllowed(
+                "This ticket is closed and takes no more replies: please open a new ticket."
+            )
+        target = workflow.status_after_customer_reply(workflow.Status(ticket.status))
+        if target is not None:
+            events.append(_move(ticket, to=target, by=author, at=now))
+    comment = Comment.objects.create(
+        ticket=ticket, author=author, body=body, internal=internal, channel=channel, created_at=now
+    )
+    events.insert(
+        0,
+        _event(
+            ticket,
+            by=author,
+            at=now,
+            kind=EventKind.NOTE if internal else EventKind.REPLY,
+            new={"comment": comment.pk},
+        ),
+    )
+    events += _store_uploads(ticket, comment=comment, by=author, uploads=uploads, at=now)
+    ticket.updated_at = now
+    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
+    Event.objects.bulk_create(events)
+    return comment
+
+
+@transaction.atomic
+def link_tickets(*, source: Ticket, target: Ticket, kind: str, by: User | None) -> TicketLink:
+    """Record that ``source`` is <kind> ``target``; both tickets' histories show it."""
+    _require_staff(by, "link tickets")
+    if kind not in LinkKind.values:
+        raise InvalidTicket(f"Unknown link kind {kind!r}.")
+    if source.pk == target.pk:
+        raise InvalidTicket("A ticket cannot be linked to itself.")
+    if TicketLink.objects.filter(source=source, target=target, kind=kind).exists():
+        raise InvalidTicket("These tickets are already linked that way.")
+    now = clock.now()
+    link = TicketLink.objects.create(
+        source=source, target=target, kind=kind, created_by=by, created_at=now
+    )
+    Event.objects.bulk_create(
+        [
+            _event(
+                source,
+                by=by,
+                at=now,
+                kind=EventKind.LINK,
+                field=kind,
+                new={"ticket": target.number},
+            ),
+            _event(
+                target,
+                by=by,
+                at=now,
+                kind=EventKind.LINK,
+                field=kind,
+                new={"ticket": source.number},
+            ),
+        ]
+    )
+    Ticket.objects.filter(pk__in=[source.pk, target.pk]).update(updated_at=now)
+    return link
+
+
+@transaction.atomic
+def unlink_tickets(*, link: TicketLink, by: User | None) -> None:
+    """Remove a link; both tickets' histories keep that it existed."""
+    _require_staff(by, "unlink tickets")
+    now = clock.now()
+    source, target = link.source, link.target
+    Event.objects.bulk_create(
+        [
+            _event(
+                source,
+                by=by,
+                at=now,
+                kind=EventKind.UNLINK,
+                field=link.kind,
+                old={"ticket": target.number},
+            ),
+            _event(
+                target,
+                by=by,
+                at=now,
+                kind=EventKind.UNLINK,
+                field=link.kind,
+                old={"ticket": source.number},
+            ),
+        ]
+    )
+    link.delete()
+    Ticket.objects.filter(pk__in=[source.pk, target.pk]).update(updated_at=now)

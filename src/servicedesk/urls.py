@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+from servicedesk.ops.views import health
+from servicedesk.tickets.views import download_attachment
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("health", health, name="health"),
+    path("attachments/<int:attachment_id>/", download_attachment, name="attachment-download"),
+    path("admin/", admin.site.urls),
+]
