@@ -1,0 +1,50 @@
+"""Three parties, after Healthchecks: alice works at organisation A, bob is a customer of A,
+charlie a customer of B. Every way in gets a "charlie cannot see A's ticket" test."""
+
+import pytest
+
+from servicedesk.accounts.models import CustomerRole, StaffRole
+from tests.factories import CustomerFactory, OrganisationFactory, StaffFactory, make_ticket
+
+
+@pytest.fixture
+def org_a(db):
+    return OrganisationFactory(name="Alpha Logistics Ltd")
+
+
+@pytest.fixture
+def org_b(db):
+    return OrganisationFactory(name="Bravo Retail AS", country="NO", timezone="Europe/Oslo", language="nb")
+
+
+@pytest.fixture
+def alice(db):
+    """A service representative on the desk."""
+    return StaffFactory(email="alice@desk.example", full_name="Alice Agent",
+                        staff_role=StaffRole.SERVICE_REPRESENTATIVE)
+
+
+@pytest.fixture
+def bob(org_a):
+    """An end user of organisation A."""
+    return CustomerFactory(email="bob@alpha.example", full_name="Bob Customer", organisation=org_a)
+
+
+@pytest.fixture
+def bob_admin(org_a):
+    """Organisation A's customer administrator."""
+    return CustomerFactory(email="admin@alpha.example", organisation=org_a,
+                           customer_role=CustomerRole.CUSTOMER_ADMIN)
+
+
+@pytest.fixture
+def charlie(org_b):
+    """A designated logger of organisation B: sees all of B, nothing of A."""
+    return CustomerFactory(email="charlie@bravo.example", full_name="Charlie Other", organisation=org_b,
+                           customer_role=CustomerRole.LOGGER)
+
+
+@pytest.fixture
+def ticket_a(bob):
+    """A ticket of organisation A, filed by bob."""
+    return make_ticket(requester=bob, urgency=2, impact=2)
