@@ -14,14 +14,19 @@ def org_a(db):
 
 @pytest.fixture
 def org_b(db):
-    return OrganisationFactory(name="Bravo Retail AS", country="NO", timezone="Europe/Oslo", language="nb")
+    return OrganisationFactory(
+        name="Bravo Retail AS", country="NO", timezone="Europe/Oslo", language="nb"
+    )
 
 
 @pytest.fixture
 def alice(db):
     """A service representative on the desk."""
-    return StaffFactory(email="alice@desk.example", full_name="Alice Agent",
-                        staff_role=StaffRole.SERVICE_REPRESENTATIVE)
+    return StaffFactory(
+        email="alice@desk.example",
+        full_name="Alice Agent",
+        staff_role=StaffRole.SERVICE_REPRESENTATIVE,
+    )
 
 
 @pytest.fixture
@@ -33,15 +38,20 @@ def bob(org_a):
 @pytest.fixture
 def bob_admin(org_a):
     """Organisation A's customer administrator."""
-    return CustomerFactory(email="admin@alpha.example", organisation=org_a,
-                           customer_role=CustomerRole.CUSTOMER_ADMIN)
+    return CustomerFactory(
+        email="admin@alpha.example", organisation=org_a, customer_role=CustomerRole.CUSTOMER_ADMIN
+    )
 
 
 @pytest.fixture
 def charlie(org_b):
     """A designated logger of organisation B: sees all of B, nothing of A."""
-    return CustomerFactory(email="charlie@bravo.example", full_name="Charlie Other", organisation=org_b,
-                           customer_role=CustomerRole.LOGGER)
+    return CustomerFactory(
+        email="charlie@bravo.example",
+        full_name="Charlie Other",
+        organisation=org_b,
+        customer_role=CustomerRole.LOGGER,
+    )
 
 
 @pytest.fixture

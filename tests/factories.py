@@ -3,7 +3,15 @@ so they carry numbers, routing and a creation event like real ones."""
 
 import factory
 
-from servicedesk.accounts.models import CustomerRole, Group, Organisation, StaffRole, SupportLevel, User, Vendor
+from servicedesk.accounts.models import (
+    CustomerRole,
+    Group,
+    Organisation,
+    StaffRole,
+    SupportLevel,
+    User,
+    Vendor,
+)
 from servicedesk.tickets import services
 from servicedesk.tickets.models import Category, CategoryKind, Channel, Product
 

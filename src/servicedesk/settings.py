@@ -89,9 +89,13 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "servicedesk.core",
     "servicedesk.accounts",
     "servicedesk.tickets",
+    "servicedesk.sla",
+    "servicedesk.mail",
     "servicedesk.ops",
 ]
 
@@ -190,6 +194,31 @@ WHITENOISE_USE_FINDERS = True  # serve static files without a collectstatic step
 SERVICEDESK_MAX_ATTACHMENT_BYTES = env_int("SERVICEDESK_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)
 # The token that names a ticket in email subjects: "[SD#10042]".
 SERVICEDESK_TICKET_PREFIX = env_str("SERVICEDESK_TICKET_PREFIX", "SD")
+
+# Background work: django-tasks on the database by default; RQ on Redis by configuration.
+SERVICEDESK_TASKS_BACKEND = env_str("SERVICEDESK_TASKS_BACKEND", "database")
+if SERVICEDESK_TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif SERVICEDESK_TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": env_str("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+elif SERVICEDESK_TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured("SERVICEDESK_TASKS_BACKEND must be database, rq or immediate")
+
+# Mail out: SMTP by default. The password only from the environment (or EMAIL_HOST_PASSWORD_FILE).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Servicedesk <support@servicedesk.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -21,14 +21,21 @@ def test_run_migrates_a_fresh_data_dir_and_serves_health(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the embedded default
     env.update(SERVICEDESK_DATA_DIR=str(tmp_path), PORT=str(port), WEB_CONCURRENCY="1")
     command = Path(sys.executable).parent / "servicedesk"
-    server = subprocess.Popen([str(command), "run"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [str(command), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         body = None
         deadline = time.monotonic() + 45
         while time.monotonic() < deadline and body is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/health", timeout=2
+                ) as response:
                     body = response.read().decode()
             except OSError:
                 time.sleep(0.3)

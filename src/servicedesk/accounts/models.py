@@ -64,12 +64,12 @@ class EmailDomain(models.Model):
         verbose_name_plural = _("email domains")
         ordering = ["domain"]
 
+    def __str__(self) -> str:
+        return self.domain
+
     def save(self, *args, **kwargs):
         self.domain = self.domain.strip().lower()
         super().save(*args, **kwargs)
-
-    def __str__(self) -> str:
-        return self.domain
 
 
 class CustomerRole(models.TextChoices):

@@ -132,6 +132,9 @@ class NumberSequence(models.Model):
     name = models.CharField(max_length=30, unique=True)
     last_value = models.BigIntegerField()
 
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_value}"
+
 
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user) -> "TicketQuerySet":
@@ -390,6 +393,9 @@ class TicketLink(models.Model):
             models.CheckConstraint(name="no_link_to_self", condition=~Q(source=models.F("target"))),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
 
 class EventKind(models.TextChoices):
     CREATED = "created", _("Created")
@@ -403,6 +409,9 @@ class EventKind(models.TextChoices):
     ATTACHMENT = "attachment", _("Attachment added")
     LINK = "link", _("Linked")
     UNLINK = "unlink", _("Link removed")
+    SLA_MET = "sla_met", _("SLA target met")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACH = "sla_breach", _("SLA breached")
 
 
 class EventQuerySet(models.QuerySet):

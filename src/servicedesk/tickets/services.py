@@ -20,6 +20,7 @@ from django.db.models import F
 from servicedesk.accounts.models import Group, Organisation, User
 from servicedesk.core import clock
 from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
+from servicedesk.sla import services as sla
 from servicedesk.tickets import routing, triage, workflow
 from servicedesk.tickets.models import (
     Attachment,
@@ -181,6 +182,8 @@ def create_ticket(
     elif by is not None and not by.is_staff and organisation.pk != requester.organisation_id:
         raise PermissionDenied("You can only file tickets for your own organisation.")
     assessment = _check_triage_pair(urgency, impact)
+    # Untriaged tickets (most email) run on the lowest band's SLA until the desk triages them.
+    priority = assessment.priority if assessment else triage_bands()[0].key
 
     now = clock.now()
     route = _route(organisation=organisation, product=product, category=category)
@@ -205,7 +208,7 @@ def create_ticket(
         proposed_urgency=urgency,
         proposed_impact=impact,
         score=assessment.score if assessment else None,
-        priority=assessment.priority if assessment else "",
+        priority=priority,
         created_at=now,
         updated_at=now,
     )
@@ -228,6 +231,7 @@ def create_ticket(
     ]
     events += _store_uploads(ticket, comment=None, by=by, uploads=uploads, at=now)
     Event.objects.bulk_create(events)
+    sla.start_clocks(ticket=ticket, at=now)
     return ticket
 
 
@@ -274,8 +278,9 @@ def _store_uploads(
 
 def _move(
     ticket: Ticket, *, to: workflow.Status, by: User | None, at: datetime, reason: str = ""
-) -> Event:
-    """Apply a status move the workflow allows; return its event (not yet saved)."""
+) -> list[Event]:
+    """Apply a status move the workflow allows, pausing or resuming the SLA clocks; return
+    its events (not yet saved)."""
     old = ticket.status
     workflow.check_transition(workflow.Status(old), to, actor=actor_of(by), reason=reason)
     ticket.status = to
@@ -285,7 +290,7 @@ def _move(
         ticket.closed_at = at
     else:
         ticket.resolved_at = ticket.closed_at = None
-    return _event(
+    move = _event(
         ticket,
         by=by,
         at=at,
@@ -295,6 +300,7 @@ def _move(
         new=str(to),
         reason=reason,
     )
+    return [move, *sla.on_status_change(ticket=ticket, old=old, new=to, by=by, at=at)]
 
 
 @transaction.atomic
@@ -306,10 +312,10 @@ def change_status(*, ticket: Ticket, to: str, by: User | None, reason: str = "")
         raise workflow.TransitionNotAllowed(f"Unknown status {to!r}.") from None
     ticket = _locked(ticket, by)
     now = clock.now()
-    event = _move(ticket, to=target, by=by, at=now, reason=reason)
+    events = _move(ticket, to=target, by=by, at=now, reason=reason)
     ticket.updated_at = now
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
-    event.save()
+    Event.objects.bulk_create(events)
     return ticket
 
 
@@ -343,7 +349,9 @@ def confirm_triage(*, ticket: Ticket, urgency: int, impact: int, by: User | None
         _event(ticket, by=by, at=now, kind=EventKind.TRIAGE, field="triage", old=old, new=new)
     ]
     if ticket.status == workflow.Status.NEW:
-        events.append(_move(ticket, to=workflow.Status.OPEN, by=by, at=now))
+        events += _move(ticket, to=workflow.Status.OPEN, by=by, at=now)
+    if old["priority"] != new["priority"]:
+        sla.on_retriage(ticket=ticket, at=now)  # from each clock's original start, not from now
     ticket.updated_at = now
     ticket.save(
         update_fields=[
@@ -484,6 +492,8 @@ def update_details(*, ticket: Ticket, by: User | None, **changes: Any) -> Ticket
         ticket.updated_at = now
         ticket.save(update_fields=[*changed, "updated_at"])
         Event.objects.bulk_create(events)
+        if {"organisation", "product"} & set(changed):
+            sla.on_retriage(ticket=ticket, at=now)  # another contract or product may apply
     return ticket
 
 
@@ -517,7 +527,7 @@ def add_comment(
             )
         target = workflow.status_after_customer_reply(workflow.Status(ticket.status))
         if target is not None:
-            events.append(_move(ticket, to=target, by=author, at=now))
+            events += _move(ticket, to=target, by=author, at=now)
     comment = Comment.objects.create(
         ticket=ticket, author=author, body=body, internal=internal, channel=channel, created_at=now
     )
@@ -532,6 +542,8 @@ def add_comment(
         ),
     )
     events += _store_uploads(ticket, comment=comment, by=author, uploads=uploads, at=now)
+    if not internal and (author is None or author.is_staff):
+        events += sla.on_public_reply(ticket=ticket, by=author, at=now)
     ticket.updated_at = now
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
     Event.objects.bulk_create(events)

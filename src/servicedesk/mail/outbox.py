@@ -1,0 +1,141 @@
+"""Queue and send email through the outbox.
+
+``queue_email`` writes the row inside the caller's transaction and enqueues the sending task
+only once that transaction commits, so a rolled-back change sends nothing. ``send`` claims a
+row with a guarded update, so two workers never send the same message, and on failure
+schedules the next attempt with exponential backoff; a periodic sweep retries what is due.
+"""
+
+import logging
+import smtplib
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.utils.html import strip_tags
+
+from servicedesk.core import clock
+from servicedesk.mail.models import OutboxMessage, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+# A claim older than this is taken to be a worker that died mid-send.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before attempt ``attempts + 1``: 30 s, 1 min, 2 min… capped at 2 hours."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 2 * 60 * 60))
+
+
+def queue_email(
+    *,
+    to: list[str],
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    cc: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+    message_id: str = "",
+    ticket=None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Write an email to the outbox; it leaves after the current transaction commits.
+
+    Returns None when ``dedupe_key`` was already queued (the email is not queued twice).
+    """
+    now = clock.now()
+    message = OutboxMessage(
+        to=to,
+        cc=cc or [],
+        subject=subject[:300],
+        body_text=body_text or strip_tags(body_html),
+        body_html=body_html,
+        headers=headers or {},
+        message_id=message_id,
+        ticket=ticket,
+        dedupe_key=dedupe_key,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    if dedupe_key is not None:
+        if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        try:
+            with transaction.atomic():  # a savepoint: a racing duplicate must not undo the caller
+                message.save()
+        except IntegrityError:
+            return None
+    else:
+        message.save()
+    from servicedesk.mail.tasks import send_outbox_message
+
+    transaction.on_commit(partial(send_outbox_message.enqueue, message_id=message.pk))
+    return message
+
+
+def _claim(message_id: int) -> OutboxMessage | None:
+    now = clock.now()
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxStatus.PENDING, next_attempt_at__lte=now
+    ).update(status=OutboxStatus.SENDING, next_attempt_at=now + STALE_CLAIM)
+    return OutboxMessage.objects.get(pk=message_id) if claimed else None
+
+
+def _as_email(message: OutboxMessage) -> EmailMultiAlternatives:
+    headers = dict(message.headers)
+    if message.message_id:
+        headers["Message-ID"] = message.message_id
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=message.to,
+        cc=message.cc,
+        headers=headers,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    return email
+
+
+def send(*, message_id: int) -> str:
+    """Try to send one outbox message; return what became of it."""
+    message = _claim(message_id)
+    if message is None:
+        return "not due"
+    try:
+        with get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT) as connection:
+            connection.send_messages([_as_email(message)])
+    except (smtplib.SMTPException, OSError) as error:
+        message.attempts += 1
+        message.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxStatus.FAILED
+            logger.error("outbox message %s failed for good: %s", message.pk, message.last_error)
+        else:
+            message.status = OutboxStatus.PENDING
+            message.next_attempt_at = clock.now() + backoff(message.attempts)
+        message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+        return "retry" if message.status == OutboxStatus.PENDING else "failed"
+    message.status, message.sent_at = OutboxStatus.SENT, clock.now()
+    message.attempts += 1
+    message.save(update_fields=["status", "sent_at", "attempts"])
+    return "sent"
+
+
+def send_due(*, limit: int = 500) -> dict[str, int]:
+    """Send every message whose attempt is due (pending, or claimed by a worker that died)."""
+    now = clock.now()
+    OutboxMessage.objects.filter(status=OutboxStatus.SENDING, next_attempt_at__lte=now).update(
+        status=OutboxStatus.PENDING
+    )
+    due = OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+    outcomes: dict[str, int] = {}
+    for message_id in due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]:
+        outcome = send(message_id=message_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes

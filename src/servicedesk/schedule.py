@@ -1,0 +1,18 @@
+"""THE periodic schedule: what runs how often. The scheduler process only enqueues these
+tasks; every one of them is idempotent, so two schedulers running by mistake do no harm."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: timedelta
+    task: str  # dotted path of a django-tasks task that takes no arguments
+
+
+SCHEDULE: tuple[Job, ...] = (
+    Job("sla-sweep", timedelta(minutes=1), "servicedesk.sla.tasks.sweep_sla"),
+    Job("outbox-retry", timedelta(minutes=1), "servicedesk.mail.tasks.send_due_outbox"),
+)

@@ -1,0 +1,97 @@
+"""``servicedesk sla sweep`` and ``servicedesk sla explain NUMBER``."""
+
+import json
+from zoneinfo import ZoneInfo
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.dateparse import parse_datetime
+
+from servicedesk.sla import selectors, services
+from servicedesk.tickets.models import Ticket
+
+
+def _local(value: str | None, zone: str | None) -> str:
+    if not value:
+        return "—"
+    instant = parse_datetime(value)
+    return instant.astimezone(ZoneInfo(zone or "UTC")).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+class Command(BaseCommand):
+    help = "Service-level clocks: run one sweep, or explain a ticket's due times."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("sweep", help="record the warnings and breaches that are due, once each")
+        sub.add_parser(
+            "backfill", help="start clocks for active tickets that have none (bulk-loaded)"
+        )
+        explain = sub.add_parser("explain", help="show how each due time of a ticket was reached")
+        explain.add_argument("number", help="the ticket number, e.g. 10042 or SD-10042")
+        explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
+
+    def handle(self, *args, action: str, **options):
+        if action == "sweep":
+            result = services.sweep()
+            for number, kind in result.breaches:
+                self.stdout.write(f"breach  {number} {kind}")
+            for number, kind in result.warnings:
+                self.stdout.write(f"warning {number} {kind}")
+            self.stdout.write(
+                f"{len(result.breaches)} breaches, {len(result.warnings)} warnings recorded"
+            )
+            return
+        if action == "backfill":
+            self.stdout.write(f"{services.backfill_clocks()} clocks started")
+            return
+        digits = "".join(ch for ch in options["number"] if ch.isdigit())
+        ticket = Ticket.objects.filter(number=int(digits)).first() if digits else None
+        if ticket is None:
+            raise CommandError(f"No ticket numbered {options['number']}.")
+        explanation = selectors.explain(ticket)
+        if options["json"]:
+            self.stdout.write(json.dumps(explanation, indent=2))
+            return
+        self._print(ticket, explanation)
+
+    def _print(self, ticket, explanation):
+        w = self.stdout.write
+        w(f"{ticket.reference} {ticket.subject}")
+        w(f"priority {ticket.priority}, status {ticket.status}")
+        if not explanation:
+            w("No SLA clock runs on this ticket (no policy target for its priority).")
+        for clock in explanation:
+            zone = clock["timezone"]
+            w("")
+            w(
+                f"{clock['kind']}: {clock['target']} of business time, policy {clock['policy']!r}, "
+                f"calendar {clock['calendar']!r} ({zone})"
+            )
+            w(f"  started  {_local(clock['started_at'], zone)}")
+            for piece in clock["counted"]:
+                w(
+                    f"  counted  {_local(piece['start'], zone)} → {_local(piece['end'], zone)}"
+                    f"  +{piece['counted']} = {piece['total']}"
+                )
+            for day in clock["skipped_dates"]:
+                w(f"  skipped  {day} (holiday or closure)")
+            for pause in clock["pauses"]:
+                span = f"{_local(pause['start'], zone)} → {_local(pause['end'], zone)}"
+                w(f"  paused   {span} (added back)")
+            for change in clock["retriage"]:
+                w(
+                    f"  re-triaged {_local(change['at'], zone)}: {change['from']} → {change['to']}"
+                    " (recomputed from the original start)"
+                )
+            w(
+                f"  due      {_local(clock['due_at'], zone)}"
+                + ("  (paused)" if not clock["due_at"] else "")
+            )
+            outcome = (
+                ("met " + _local(clock["met_at"], zone))
+                if clock["met_at"]
+                else ("stopped" if clock["stopped"] else "running")
+            )
+            if clock["breached_at"]:
+                outcome += ", breached " + _local(clock["breached_at"], zone)
+            w(f"  outcome  {outcome}")

@@ -1,0 +1,380 @@
+"""The verbs of service levels: start, pause, resume, meet and recompute a ticket's clocks,
+and the sweep that records warnings and breaches.
+
+The clock hooks are called by ``tickets.services`` inside its transaction and return the
+events they cause, unsaved, so the ticket service writes every event of a change at once.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from servicedesk.accounts.models import StaffRole, User
+from servicedesk.core import clock
+from servicedesk.mail.outbox import queue_email
+from servicedesk.sla import clock as business_clock
+from servicedesk.sla import selectors
+from servicedesk.sla.calendar import BusinessCalendar
+from servicedesk.sla.models import ClockKind, Pause, PauseReason, Policy, PolicyTarget, TicketClock
+from servicedesk.sla.policy import warning_share
+from servicedesk.tickets.models import Event, EventKind, Ticket
+from servicedesk.tickets.workflow import ACTIVE, Status
+
+logger = logging.getLogger(__name__)
+
+_TARGET_FIELD = {
+    ClockKind.FIRST_RESPONSE: "first_response",
+    ClockKind.NEXT_UPDATE: "follow_up",
+    ClockKind.RESOLUTION: "resolution",
+}
+
+
+def _target_duration(target: PolicyTarget | None, kind: str) -> timedelta | None:
+    return None if target is None else getattr(target, _TARGET_FIELD[kind])
+
+
+def _compute(
+    row: TicketClock,
+    *,
+    calendar: BusinessCalendar,
+    warning_percent: int,
+    pauses: list[tuple[datetime, datetime | None]],
+) -> None:
+    """Set ``due_at`` and ``warn_at`` from the clock's own start, target and pauses."""
+    # An open pause that begins before the due time leaves it unknown (None) until it ends.
+    row.due_at = business_clock.add_business_time(
+        row.started_at, row.target, calendar, pauses=pauses
+    )
+    row.warn_at = business_clock.add_business_time(
+        row.started_at, warning_share(row.target, warning_percent), calendar, pauses=pauses
+    )
+
+
+@dataclass
+class _Context:
+    """What the hooks of one ticket need, loaded once."""
+
+    policy: Policy | None
+    target: PolicyTarget | None
+    calendar_id: int | None
+    calendar: BusinessCalendar | None
+
+
+def _context(ticket: Ticket, at: datetime) -> _Context:
+    policy = selectors.policy_for(
+        organisation_id=ticket.organisation_id, product_id=ticket.product_id
+    )
+    target = selectors.target_for(policy, ticket.priority)
+    if target is None:
+        return _Context(policy, None, None, None)
+    calendar_id = target.calendar_id or policy.calendar_id
+    calendar = selectors.calendars_by_id([calendar_id], around=at)[calendar_id]
+    return _Context(policy, target, calendar_id, calendar)
+
+
+def _new_clock(ticket: Ticket, kind: str, *, ctx: _Context, at: datetime) -> TicketClock | None:
+    duration = _target_duration(ctx.target, kind)
+    if duration is None:
+        return None
+    row = TicketClock(
+        ticket=ticket,
+        kind=kind,
+        policy=ctx.policy,
+        calendar_id=ctx.calendar_id,
+        target=duration,
+        started_at=at,
+    )
+    _compute(
+        row,
+        calendar=ctx.calendar,
+        warning_percent=ctx.policy.warning_percent,
+        pauses=selectors.pauses_for(ticket.pk, kind) if ticket.pk else [],
+    )
+    return row
+
+
+def _met_event(row: TicketClock, *, at: datetime, by: User | None) -> Event:
+    late = bool(row.breached_at) or (row.due_at is not None and at > row.due_at)
+    return Event(
+        ticket_id=row.ticket_id,
+        actor=by,
+        at=at,
+        kind=EventKind.SLA_MET,
+        field=row.kind,
+        new={"due": row.due_at and row.due_at.isoformat(), "late": late},
+    )
+
+
+def start_clocks(*, ticket: Ticket, at: datetime) -> None:
+    """Start the first-response and resolution clocks of a new ticket."""
+    ctx = _context(ticket, at)
+    rows = [
+        row
+        for kind in (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION)
+        if (row := _new_clock(ticket, kind, ctx=ctx, at=at))
+    ]
+    TicketClock.objects.bulk_create(rows)
+
+
+def _recompute_running(ticket: Ticket, *, ctx: _Context) -> None:
+    """Recompute every clock still running from its own start (after a pause or re-triage)."""
+    rows = list(TicketClock.objects.filter(ticket=ticket, met_at=None, stopped=False))
+    for row in rows:
+        duration = _target_duration(ctx.target, row.kind)
+        if duration is None or ctx.calendar is None:
+            row.stopped = True
+            continue
+        row.target, row.policy, row.calendar_id = duration, ctx.policy, ctx.calendar_id
+        _compute(
+            row,
+            calendar=ctx.calendar,
+            warning_percent=ctx.policy.warning_percent,
+            pauses=selectors.pauses_for(ticket.pk, row.kind),
+        )
+    TicketClock.objects.bulk_update(
+        rows, ["target", "policy", "calendar", "due_at", "warn_at", "stopped"]
+    )
+
+
+def on_retriage(*, ticket: Ticket, at: datetime) -> None:
+    """The priority changed: recompute running clocks from their original start."""
+    _recompute_running(ticket, ctx=_context(ticket, at))
+
+
+def on_public_reply(*, ticket: Ticket, by: User | None, at: datetime) -> list[Event]:
+    """A public reply by the desk meets the first response and the pending update, and
+    starts the next follow-up cycle."""
+    events = []
+    running = TicketClock.objects.filter(
+        ticket=ticket,
+        kind__in=[ClockKind.FIRST_RESPONSE, ClockKind.NEXT_UPDATE],
+        met_at=None,
+        stopped=False,
+    )
+    for row in running:
+        events.append(_met_event(row, at=at, by=by))
+        row.met_at = at
+        row.save(update_fields=["met_at"])
+    if Status(ticket.status) in ACTIVE:
+        row = _new_clock(ticket, ClockKind.NEXT_UPDATE, ctx=_context(ticket, at), at=at)
+        if row:
+            row.save()
+    return events
+
+
+def on_status_change(
+    *, ticket: Ticket, old: str, new: str, by: User | None, at: datetime
+) -> list[Event]:
+    """Pause, resume, meet or stop the clocks as the ticket moves from ``old`` to ``new``."""
+    old, new = Status(old), Status(new)
+    events: list[Event] = []
+    if old == Status.WAITING_ON_CUSTOMER:
+        Pause.objects.filter(ticket=ticket, ended_at=None).update(ended_at=at)
+    reopened = old in (Status.RESOLVED, Status.CLOSED) and new in ACTIVE
+    if reopened:
+        Pause.objects.filter(ticket=ticket, ended_at=None).update(ended_at=at)
+        latest = selectors.current_clocks(ticket.pk).get(ClockKind.RESOLUTION)
+        if latest is not None:  # the resolution clock resumes; the time resolved is added back
+            latest.met_at, latest.stopped = None, False
+            latest.save(update_fields=["met_at", "stopped"])
+    if new == Status.WAITING_ON_CUSTOMER:
+        Pause.objects.create(ticket=ticket, reason=PauseReason.WAITING_ON_CUSTOMER, started_at=at)
+    if new == Status.RESOLVED:
+        for row in TicketClock.objects.filter(ticket=ticket, met_at=None, stopped=False):
+            if row.kind == ClockKind.RESOLUTION:
+                events.append(_met_event(row, at=at, by=by))
+                row.met_at = at
+            else:
+                row.stopped = True  # nothing more is owed while the customer confirms
+            row.save(update_fields=["met_at", "stopped"])
+        Pause.objects.create(ticket=ticket, reason=PauseReason.RESOLVED, started_at=at)
+    if new == Status.CLOSED:
+        TicketClock.objects.filter(ticket=ticket, met_at=None, stopped=False).update(stopped=True)
+        if old != Status.RESOLVED:
+            Pause.objects.filter(ticket=ticket, ended_at=None).update(ended_at=at)
+    if {old, new} & {Status.WAITING_ON_CUSTOMER} or reopened:
+        ctx = _context(ticket, at)
+        _recompute_running(ticket, ctx=ctx)
+        if reopened and ctx.target is not None and ctx.target.follow_up:
+            row = _new_clock(ticket, ClockKind.NEXT_UPDATE, ctx=ctx, at=at)
+            row.save()
+    return events
+
+
+# ---- The sweep -------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (ticket number, clock kind)
+    breaches: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _recipients(ticket: Ticket) -> list[User]:
+    """Who hears of a warning or a breach: the assignee, the group's lead, support managers."""
+    people = {
+        u.pk: u
+        for u in User.objects.filter(
+            is_staff=True, is_active=True, staff_role=StaffRole.SUPPORT_MANAGER
+        )
+    }
+    for person in (ticket.assignee, ticket.group.lead if ticket.group else None):
+        if person is not None and person.is_active:
+            people[person.pk] = person
+    return sorted(people.values(), key=lambda u: u.pk)
+
+
+_SUBJECTS = {
+    "warning": lambda: _("SLA warning: %(target)s due %(due)s"),
+    "breach": lambda: _("SLA breached: %(target)s was due %(due)s"),
+}
+
+
+def _notify(row: TicketClock, *, what: str) -> None:
+    ticket = row.ticket
+    for person in _recipients(ticket):
+        with translation.override(person.language), timezone.override(person.timezone):
+            due = timezone.localtime(row.due_at).strftime("%Y-%m-%d %H:%M %Z")
+            target = ClockKind(row.kind).label
+            subject = f"{ticket.subject_token} " + _SUBJECTS[what]() % {
+                "target": target,
+                "due": due,
+            }
+            body = "\n".join(
+                [
+                    subject,
+                    "",
+                    f"{ticket.reference}: {ticket.subject}",
+                    _("Priority: %(priority)s") % {"priority": ticket.priority},
+                    _("Assignee: %(assignee)s") % {"assignee": ticket.assignee or "—"},
+                ]
+            )
+        queue_email(
+            to=[person.email],
+            subject=subject,
+            body_text=body,
+            ticket=ticket,
+            dedupe_key=f"sla-{what}:{row.pk}:{person.pk}",
+        )
+
+
+def _record(row: TicketClock, *, what: str) -> bool:
+    """Record one warning or breach exactly once: the guarded update decides who wins."""
+    moment = row.warn_at if what == "warning" else row.due_at
+    column = "warned_at" if what == "warning" else "breached_at"
+    with transaction.atomic():
+        won = TicketClock.objects.filter(pk=row.pk, **{f"{column}__isnull": True}).update(
+            **{column: moment}
+        )
+        if not won:
+            return False
+        Event.objects.create(
+            ticket_id=row.ticket_id,
+            actor=None,
+            at=moment,
+            kind=EventKind.SLA_WARNING if what == "warning" else EventKind.SLA_BREACH,
+            field=row.kind,
+            new={"due": row.due_at.isoformat()},
+        )
+        _notify(row, what=what)
+    return True
+
+
+def sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
+    """Record every breach and warning whose moment has come. Safe to run twice, or in two
+    processes at once: each is recorded once. Reads only the clocks that are due."""
+    now = now or clock.now()
+    result = SweepResult()
+    related = ("ticket", "ticket__assignee", "ticket__group__lead")
+    while True:
+        due = list(
+            TicketClock.objects.filter(
+                due_at__lte=now,
+                met_at=None,
+                breached_at=None,
+                stopped=False,
+                due_at__isnull=False,
+            )
+            .select_related(*related)
+            .order_by("due_at")[:batch]
+        )
+        for row in due:
+            if _record(row, what="breach"):
+                result.breaches.append((row.ticket.number, row.kind))
+        if len(due) < batch:
+            break
+    while True:
+        warn = list(
+            TicketClock.objects.filter(
+                warn_at__lte=now,
+                met_at=None,
+                warned_at=None,
+                stopped=False,
+                warn_at__isnull=False,
+            )
+            .select_related(*related)
+            .order_by("warn_at")[:batch]
+        )
+        for row in warn:
+            if row.breached_at is None and _record(row, what="warning"):
+                result.warnings.append((row.ticket.number, row.kind))
+            elif row.breached_at is not None:  # past due already: a warning now is noise
+                TicketClock.objects.filter(pk=row.pk, warned_at=None).update(warned_at=row.warn_at)
+        if len(warn) < batch:
+            break
+    return result
+
+
+def backfill_clocks(*, ticket_ids=None, batch: int = 2000) -> int:
+    """Start clocks, from their creation time, for active tickets that have none (tickets
+    loaded in bulk: the demo's benchmark data, imports). Returns how many clocks it wrote."""
+    tickets = Ticket.objects.filter(status__in=[s.value for s in ACTIVE]).exclude(
+        pk__in=TicketClock.objects.values("ticket_id")
+    )
+    if ticket_ids is not None:
+        tickets = tickets.filter(pk__in=ticket_ids)
+    policies: dict[tuple, _Context] = {}
+    written = 0
+    last_pk = 0
+    while True:
+        chunk = list(tickets.filter(pk__gt=last_pk).order_by("pk")[:batch])
+        if not chunk:
+            return written
+        rows = []
+        for ticket in chunk:
+            key = (
+                ticket.organisation_id,
+                ticket.product_id,
+                ticket.priority,
+                ticket.created_at.year,
+            )
+            if key not in policies:
+                policies[key] = _context(ticket, ticket.created_at)
+            ctx = policies[key]
+            for kind in (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION):
+                duration = _target_duration(ctx.target, kind)
+                if duration is None:
+                    continue
+                row = TicketClock(
+                    ticket=ticket,
+                    kind=kind,
+                    policy=ctx.policy,
+                    calendar_id=ctx.calendar_id,
+                    target=duration,
+                    started_at=ticket.created_at,
+                )
+                _compute(
+                    row,
+                    calendar=ctx.calendar,
+                    warning_percent=ctx.policy.warning_percent,
+                    pauses=[],
+                )
+                rows.append(row)
+        with transaction.atomic():
+            TicketClock.objects.bulk_create(rows)
+        written += len(rows)
+        last_pk = chunk[-1].pk
