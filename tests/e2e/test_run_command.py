@@ -1,8 +1,10 @@
-"""`servicedesk run` on a fresh data dir: migrates, serves, answers /health."""
+"""`servicedesk run` on a fresh data dir: migrates, serves /health, and runs the worker and
+the scheduler beside the web server (the scheduler's first SLA sweep gets done)."""
 
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,7 +18,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_run_migrates_a_fresh_data_dir_and_serves_health(tmp_path):
+def _finished_sweeps(database: Path) -> int:
+    try:
+        with sqlite3.connect(database) as conn:
+            return conn.execute(
+                "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult"
+                " WHERE task_path = 'servicedesk.sla.tasks.sweep_sla' AND status = 'SUCCESSFUL'"
+            ).fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_run_migrates_a_fresh_data_dir_serves_health_and_runs_background_work(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the embedded default
     env.update(SERVICEDESK_DATA_DIR=str(tmp_path), PORT=str(port), WEB_CONCURRENCY="1")
@@ -44,6 +57,10 @@ def test_run_migrates_a_fresh_data_dir_and_serves_health(tmp_path):
         assert '"status": "ok"' in body
         assert (tmp_path / "servicedesk.sqlite3").exists()
         assert (tmp_path / "secret_key").exists()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _finished_sweeps(tmp_path / "servicedesk.sqlite3"):
+            time.sleep(0.5)
+        assert _finished_sweeps(tmp_path / "servicedesk.sqlite3") >= 1
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
