@@ -35,9 +35,15 @@ def prepare(args, env) -> None:
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
-    for command in (["migrate", "-v0"], ["demo", "--tickets", str(args.tickets)], ["sla", "backfill"]):
+    for command in (
+        ["migrate", "-v0"],
+        ["demo", "--tickets", str(args.tickets)],
+        ["sla", "backfill"],
+    ):
         started = time.perf_counter()
-        subprocess.run([BIN / "servicedesk", *command], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [BIN / "servicedesk", *command], env=env, check=True, stdout=subprocess.DEVNULL
+        )
         print(f"servicedesk {' '.join(command)}: {time.perf_counter() - started:.1f} s", flush=True)
 
 
@@ -53,19 +59,25 @@ def measure(args) -> None:
     from servicedesk.sla.models import TicketClock
     from servicedesk.tickets.models import Ticket
 
-    print(f"tickets {Ticket.objects.count():,}, active {Ticket.objects.active().count():,}, "
-          f"clocks {TicketClock.objects.count():,} on {connection.vendor}")
+    print(
+        f"tickets {Ticket.objects.count():,}, active {Ticket.objects.active().count():,}, "
+        f"clocks {TicketClock.objects.count():,} on {connection.vendor}"
+    )
     started = time.perf_counter()
     catch_up = services.sweep()
-    print(f"catch-up sweep: {len(catch_up.breaches):,} breaches, {len(catch_up.warnings):,} warnings "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"catch-up sweep: {len(catch_up.breaches):,} breaches, {len(catch_up.warnings):,} warnings "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
 
     due_query = TicketClock.objects.filter(
         due_at__lte=clock.now(), met_at=None, breached_at=None, stopped=False, due_at__isnull=False
     ).order_by("due_at")[:500]
     print("\nplan of the breach query:\n" + due_query.explain())
 
-    running = list(TicketClock.objects.filter(met_at=None, stopped=False).values_list("pk", flat=True)[:20000])
+    running = list(
+        TicketClock.objects.filter(met_at=None, stopped=False).values_list("pk", flat=True)[:20000]
+    )
     print("\n| clocks due (k) | sweep p50 ms | min ms | max ms | queries | ms per due clock |")
     print("|---:|---:|---:|---:|---:|---:|")
     for k in (0, 10, 100, 1000, 10000):
@@ -78,8 +90,10 @@ def measure(args) -> None:
             from datetime import timedelta
 
             TicketClock.objects.filter(pk__in=running[:k]).update(
-                due_at=now - timedelta(minutes=1), warn_at=now - timedelta(minutes=2),
-                breached_at=None, warned_at=None,
+                due_at=now - timedelta(minutes=1),
+                warn_at=now - timedelta(minutes=2),
+                breached_at=None,
+                warned_at=None,
             )
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
@@ -89,7 +103,10 @@ def measure(args) -> None:
             assert len(result.breaches) == k, (k, len(result.breaches))
         p50 = statistics.median(timings)
         per = f"{p50 / k:.2f}" if k else "—"
-        print(f"| {k:,} | {p50:.1f} | {min(timings):.1f} | {max(timings):.1f} | {queries:,} | {per} |", flush=True)
+        print(
+            f"| {k:,} | {p50:.1f} | {min(timings):.1f} | {max(timings):.1f} | {queries:,} | {per} |",
+            flush=True,
+        )
     if args.show_idle_queries:
         with CaptureQueriesContext(connection) as captured:
             services.sweep()
@@ -99,7 +116,9 @@ def measure(args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--runs", type=int, default=5)

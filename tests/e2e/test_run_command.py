@@ -58,7 +58,9 @@ def test_run_migrates_a_fresh_data_dir_serves_health_and_runs_background_work(tm
         assert (tmp_path / "servicedesk.sqlite3").exists()
         assert (tmp_path / "secret_key").exists()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not _finished_sweeps(tmp_path / "servicedesk.sqlite3"):
+        while time.monotonic() < deadline and not _finished_sweeps(
+            tmp_path / "servicedesk.sqlite3"
+        ):
             time.sleep(0.5)
         assert _finished_sweeps(tmp_path / "servicedesk.sqlite3") >= 1
     finally:
