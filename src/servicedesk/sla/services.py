@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,7 @@ from servicedesk.sla import selectors
 from servicedesk.sla.calendar import BusinessCalendar
 from servicedesk.sla.models import ClockKind, Pause, PauseReason, Policy, PolicyTarget, TicketClock
 from servicedesk.sla.policy import warning_share
-from servicedesk.tickets.models import Event, EventKind, Ticket
+from servicedesk.tickets.models import Comment, Event, EventKind, Ticket
 from servicedesk.tickets.workflow import ACTIVE, Status
 
 logger = logging.getLogger(__name__)
@@ -331,19 +332,29 @@ def sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
 
 def backfill_clocks(*, ticket_ids=None, batch: int = 2000) -> int:
     """Start clocks, from their creation time, for active tickets that have none (tickets
-    loaded in bulk: the demo's benchmark data, imports). Returns how many clocks it wrote."""
+    loaded in bulk: the demo's benchmark data, imports), honouring their history: the desk's
+    first public reply meets the first response, and a ticket waiting on the customer is
+    paused since it last changed. Returns how many clocks it wrote."""
     tickets = Ticket.objects.filter(status__in=[s.value for s in ACTIVE]).exclude(
         pk__in=TicketClock.objects.values("ticket_id")
     )
     if ticket_ids is not None:
         tickets = tickets.filter(pk__in=ticket_ids)
-    policies: dict[tuple, _Context] = {}
-    written = 0
-    last_pk = 0
-    while True:
-        chunk = list(tickets.filter(pk__gt=last_pk).order_by("pk")[:batch])
-        if not chunk:
-            return written
+    contexts: dict[tuple, _Context] = {}
+    written = last_pk = 0
+    while chunk := list(tickets.filter(pk__gt=last_pk).order_by("pk")[:batch]):
+        last_pk = chunk[-1].pk
+        first_replies = dict(
+            Comment.objects.filter(ticket__in=chunk, internal=False, author__is_staff=True)
+            .values_list("ticket_id")
+            .annotate(first=Min("created_at"))
+        )
+        pauses = [
+            Pause(ticket=t, reason=PauseReason.WAITING_ON_CUSTOMER, started_at=t.updated_at)
+            for t in chunk
+            if t.status == Status.WAITING_ON_CUSTOMER
+        ]
+        paused_ids = {p.ticket.pk for p in pauses}
         rows = []
         for ticket in chunk:
             key = (
@@ -352,9 +363,9 @@ def backfill_clocks(*, ticket_ids=None, batch: int = 2000) -> int:
                 ticket.priority,
                 ticket.created_at.year,
             )
-            if key not in policies:
-                policies[key] = _context(ticket, ticket.created_at)
-            ctx = policies[key]
+            if key not in contexts:
+                contexts[key] = _context(ticket, ticket.created_at)
+            ctx = contexts[key]
             for kind in (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION):
                 duration = _target_duration(ctx.target, kind)
                 if duration is None:
@@ -367,14 +378,18 @@ def backfill_clocks(*, ticket_ids=None, batch: int = 2000) -> int:
                     target=duration,
                     started_at=ticket.created_at,
                 )
+                held = [(ticket.updated_at, None)] if ticket.pk in paused_ids else []
                 _compute(
                     row,
                     calendar=ctx.calendar,
                     warning_percent=ctx.policy.warning_percent,
-                    pauses=[],
+                    pauses=held,
                 )
+                if kind == ClockKind.FIRST_RESPONSE and ticket.pk in first_replies:
+                    row.met_at = first_replies[ticket.pk]
                 rows.append(row)
         with transaction.atomic():
+            Pause.objects.bulk_create(pauses)
             TicketClock.objects.bulk_create(rows)
         written += len(rows)
-        last_pk = chunk[-1].pk
+    return written
