@@ -118,7 +118,7 @@ def test_staff_download_every_attachment(client, thread_a, alice):
 
 
 def test_customers_never_see_internal_notes_or_their_events(ticket_a, thread_a, bob):
-    reply, note = thread_a
+    reply, _note = thread_a
 
     assert list(selectors.thread(user=bob, ticket=ticket_a)) == [reply]
     assert not selectors.history(user=bob, ticket=ticket_a).filter(kind="note").exists()

@@ -13,25 +13,25 @@ from servicedesk.tickets.workflow import (
     status_after_customer_reply,
 )
 
-N, O, P, WC, WT, R, C = (
+N, OP, P, WC, WT, R, C = (
     Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER,
     Status.WAITING_ON_THIRD_PARTY, Status.RESOLVED, Status.CLOSED,
 )  # fmt: skip
 
 STAFF_MOVES = {
-    (N, O), (N, P), (N, WC), (N, WT), (N, R), (N, C),
-    (O, P), (O, WC), (O, WT), (O, R), (O, C),
-    (P, O), (P, WC), (P, WT), (P, R), (P, C),
-    (WC, O), (WC, P), (WC, WT), (WC, R), (WC, C),
-    (WT, O), (WT, P), (WT, WC), (WT, R), (WT, C),
-    (R, O), (R, P), (R, C),
-    (C, O),
+    (N, OP), (N, P), (N, WC), (N, WT), (N, R), (N, C),
+    (OP, P), (OP, WC), (OP, WT), (OP, R), (OP, C),
+    (P, OP), (P, WC), (P, WT), (P, R), (P, C),
+    (WC, OP), (WC, P), (WC, WT), (WC, R), (WC, C),
+    (WT, OP), (WT, P), (WT, WC), (WT, R), (WT, C),
+    (R, OP), (R, P), (R, C),
+    (C, OP),
 }  # fmt: skip
 # A customer may only answer (which resumes or re-opens) or confirm a resolution.
-CUSTOMER_MOVES = {(WC, O), (R, O), (R, C)}
+CUSTOMER_MOVES = {(WC, OP), (R, OP), (R, C)}
 # The desk's automation: re-open on a reply, close after a resolution or unanswered attempts.
-SYSTEM_MOVES = {(WC, O), (R, O), (R, C), (WC, C)}
-NEEDS_REASON = {(N, C), (O, C), (P, C), (WC, C), (WT, C), (C, O)}
+SYSTEM_MOVES = {(WC, OP), (R, OP), (R, C), (WC, C)}
+NEEDS_REASON = {(N, C), (OP, C), (P, C), (WC, C), (WT, C), (C, OP)}
 
 EXPECTED = {Actor.STAFF: STAFF_MOVES, Actor.CUSTOMER: CUSTOMER_MOVES, Actor.SYSTEM: SYSTEM_MOVES}
 ALL = list(itertools.product(Status, Status, Actor))
@@ -65,7 +65,7 @@ def test_closed_to_in_progress_says_to_reopen_first():
 
 def test_a_move_to_the_same_status_is_refused():
     with pytest.raises(TransitionNotAllowed, match="already"):
-        check_transition(O, O, actor=Actor.STAFF)
+        check_transition(OP, OP, actor=Actor.STAFF)
 
 
 def test_nothing_moves_back_to_new():
@@ -74,16 +74,17 @@ def test_nothing_moves_back_to_new():
 
 def test_a_customer_is_told_only_the_desk_can_make_the_move():
     with pytest.raises(TransitionNotAllowed, match="Only the support desk"):
-        check_transition(O, R, actor=Actor.CUSTOMER)
+        check_transition(OP, R, actor=Actor.CUSTOMER)
 
 
 def test_allowed_targets_lists_the_table_in_workflow_order():
-    assert allowed_targets(R, actor=Actor.CUSTOMER) == [O, C]
-    assert allowed_targets(C, actor=Actor.STAFF) == [O]
+    assert allowed_targets(R, actor=Actor.CUSTOMER) == [OP, C]
+    assert allowed_targets(C, actor=Actor.STAFF) == [OP]
 
 
 @pytest.mark.parametrize(
-    ("current", "after"), [(N, None), (O, None), (P, None), (WC, O), (WT, None), (R, O), (C, None)]
+    ("current", "after"),
+    [(N, None), (OP, None), (P, None), (WC, OP), (WT, None), (R, OP), (C, None)],
 )
 def test_a_customer_reply_reopens_resolved_and_resumes_waiting(current, after):
     assert status_after_customer_reply(current) == after
