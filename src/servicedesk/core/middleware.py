@@ -2,6 +2,7 @@
 
 import zoneinfo
 
+from django.conf import settings
 from django.utils import timezone, translation
 
 
@@ -14,7 +15,8 @@ class UserLocaleMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            if user.language:
+            # A language picked in this browser (the switcher's cookie) wins over the profile.
+            if user.language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
                 translation.activate(user.language)
                 request.LANGUAGE_CODE = user.language
             try:
