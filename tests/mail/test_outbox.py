@@ -1,0 +1,193 @@
+"""The outbox against a real SMTP server (aiosmtpd on loopback)."""
+
+import socket
+from datetime import timedelta
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from django.core.management import call_command
+from django.db import transaction
+
+from servicedesk.core import clock
+from servicedesk.mail import outbox
+from servicedesk.mail.models import OutboxMessage, OutboxStatus
+from servicedesk.mail.tasks import send_due_outbox, send_outbox_message
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server; ``smtp.start()`` / ``smtp.stop()`` bring it up and down."""
+    port = _free_port()
+    inbox = Inbox()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER = "127.0.0.1", port, ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+
+    class Server:
+        controller = None
+        received = inbox.messages
+
+        def start(self):
+            self.controller = Controller(inbox, hostname="127.0.0.1", port=port)
+            self.controller.start()
+
+        def stop(self):
+            if self.controller:
+                self.controller.stop()
+                self.controller = None
+
+    server = Server()
+    yield server
+    server.stop()
+
+
+def _queue(**extra):
+    return outbox.queue_email(
+        to=["customer@example.com"],
+        subject="Your ticket [SD#10001]",
+        body_text="Hello",
+        body_html="<p>Hello</p>",
+        message_id="<sd-10001-1@servicedesk.localhost>",
+        **extra,
+    )
+
+
+def test_a_committed_email_is_enqueued_on_commit_and_delivered(
+    db, smtp, django_capture_on_commit_callbacks
+):
+    smtp.start()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        message = _queue()
+
+    assert len(callbacks) == 1  # the task is enqueued only once the change commits
+    assert outbox.send(message_id=message.pk) == "sent"
+    (envelope,) = smtp.received
+    raw = envelope.content.decode()
+    assert envelope.rcpt_tos == ["customer@example.com"]
+    assert "Message-ID: <sd-10001-1@servicedesk.localhost>" in raw
+    assert "text/html" in raw and "Subject: Your ticket [SD#10001]" in raw
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT and message.sent_at is not None
+
+
+def test_a_rolled_back_change_sends_nothing(db, smtp, django_capture_on_commit_callbacks):
+    smtp.start()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _queue()
+            raise RuntimeError("the change failed")
+
+    assert callbacks == []
+    assert not OutboxMessage.objects.exists()
+    assert smtp.received == []
+
+
+def test_a_server_that_is_down_delays_mail_and_loses_none(db, smtp):
+    message = _queue()
+
+    outcome = outbox.send(message_id=message.pk)  # nobody listens on the port yet
+
+    message.refresh_from_db()
+    assert outcome == "retry"
+    assert (message.status, message.attempts) == (OutboxStatus.PENDING, 1)
+    assert "Error" in message.last_error
+    assert message.next_attempt_at >= clock.now() + timedelta(seconds=25)
+    assert outbox.send_due() == {}  # not due yet
+
+    smtp.start()
+    with time_machine.travel(clock.now() + timedelta(minutes=1), tick=False):
+        assert outbox.send_due() == {"sent": 1}
+        assert outbox.send_due() == {}
+
+    assert len(smtp.received) == 1
+
+
+def test_a_message_fails_for_good_after_the_last_attempt(db, smtp):
+    message = _queue()
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
+
+    assert outbox.send(message_id=message.pk) == "failed"
+
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.FAILED
+
+
+def test_a_message_claimed_by_a_worker_that_died_is_sent_later(db, smtp):
+    smtp.start()
+    message = _queue()
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.SENDING, next_attempt_at=clock.now() + outbox.STALE_CLAIM
+    )
+
+    assert outbox.send_due() == {}
+    with time_machine.travel(clock.now() + outbox.STALE_CLAIM + timedelta(seconds=1), tick=False):
+        assert outbox.send_due() == {"sent": 1}
+
+    assert len(smtp.received) == 1
+
+
+def test_sending_the_same_message_twice_delivers_it_once(db, smtp):
+    smtp.start()
+    message = _queue()
+
+    outcomes = [outbox.send(message_id=message.pk), outbox.send(message_id=message.pk)]
+
+    assert outcomes == ["sent", "not due"]
+    assert len(smtp.received) == 1
+
+
+def test_a_dedupe_key_queues_an_email_once(db):
+    assert _queue(dedupe_key="sla-breach:1:2") is not None
+    assert _queue(dedupe_key="sla-breach:1:2") is None
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_the_worker_runs_the_enqueued_send(transactional_db, smtp):
+    smtp.start()
+    with transaction.atomic():
+        _queue()
+
+    call_command("worker", "--batch")
+
+    assert len(smtp.received) == 1
+    assert OutboxMessage.objects.get().status == OutboxStatus.SENT
+
+
+def test_task_names_are_stable():
+    assert send_outbox_message.module_path == "servicedesk.mail.tasks.send_outbox_message"
+    assert send_due_outbox.module_path == "servicedesk.mail.tasks.send_due_outbox"
+
+
+def test_every_scheduled_job_is_a_task_and_the_scheduler_enqueues_each_once(transactional_db):
+    from django.utils.module_loading import import_string
+    from django_tasks_db.models import DBTaskResult
+
+    from servicedesk.schedule import SCHEDULE
+
+    call_command("scheduler", "--once")
+
+    assert {import_string(job.task).module_path for job in SCHEDULE} == {
+        job.task for job in SCHEDULE
+    }
+    assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
+        j.task for j in SCHEDULE
+    )
+    assert {j.name for j in SCHEDULE} == {"sla-sweep", "outbox-retry"}
