@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format demo clean
+.PHONY: run test lint format demo messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Refresh the fr/nb catalogues after adding strings (needs GNU gettext); commit .po and .mo.
+messages: $(VENV)/.installed
+	cd src/servicedesk && ../../$(BIN)/servicedesk makemessages -l fr -l nb --ignore '*/migrations/*' --no-obsolete
+	cd src/servicedesk && ../../$(BIN)/servicedesk compilemessages
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

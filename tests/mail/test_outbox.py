@@ -90,10 +90,13 @@ def test_a_committed_email_is_enqueued_on_commit_and_delivered(
 def test_a_rolled_back_change_sends_nothing(db, smtp, django_capture_on_commit_callbacks):
     smtp.start()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _queue()
-            raise RuntimeError("the change failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _queue()
+        raise RuntimeError("the change failed")
 
     assert callbacks == []
     assert not OutboxMessage.objects.exists()

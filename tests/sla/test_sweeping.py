@@ -99,7 +99,15 @@ def test_breaches_notify_the_assignee_the_group_lead_and_support_managers_once(d
     assert recipients == sorted(p.email for p in people.values())
     manager_mail = OutboxMessage.objects.get(to=["manager@desk.example"])
     assert "[SD#10001]" in manager_mail.subject
-    assert "14:00 CET" in manager_mail.subject  # due 13:00 UTC, shown in the manager's Paris time
+    # In the manager's language, and due 13:00 UTC shown in the manager's Paris time.
+    assert (
+        "SLA dépassé : Première réponse était attendue le 2026-11-16 14:00 CET"
+        in manager_mail.subject
+    )
+    assert (
+        "SLA breached: First response was due 2026-11-16 13:00 GMT"
+        in OutboxMessage.objects.get(to=["lead@desk.example"]).subject
+    )
     assert manager_mail.ticket == due_ticket
 
 
