@@ -263,13 +263,17 @@ def _notify(row: TicketClock, *, what: str) -> None:
         )
 
 
+# what -> (the clock's moment column, the column that records it once)
+_MOMENTS = {"breach": ("due_at", "breached_at"), "warning": ("warn_at", "warned_at")}
+
+
 def _record(row: TicketClock, *, what: str) -> bool:
     """Record one warning or breach exactly once: the guarded update decides who wins."""
-    moment = row.warn_at if what == "warning" else row.due_at
-    column = "warned_at" if what == "warning" else "breached_at"
+    moment_column, done_column = _MOMENTS[what]
+    moment = getattr(row, moment_column)
     with transaction.atomic():
-        won = TicketClock.objects.filter(pk=row.pk, **{f"{column}__isnull": True}).update(
-            **{column: moment}
+        won = TicketClock.objects.filter(pk=row.pk, **{f"{done_column}__isnull": True}).update(
+            **{done_column: moment}
         )
         if not won:
             return False
@@ -285,48 +289,42 @@ def _record(row: TicketClock, *, what: str) -> bool:
     return True
 
 
+def _due(what: str, *, now: datetime, batch: int):
+    """The running clocks whose breach (or warning) moment has come, oldest first, read in
+    batches. The filter is the partial index's condition, so only due clocks are read."""
+    moment_column, done_column = _MOMENTS[what]
+    while True:
+        rows = list(
+            TicketClock.objects.filter(
+                **{
+                    f"{moment_column}__lte": now,
+                    f"{moment_column}__isnull": False,
+                    done_column: None,
+                },
+                met_at=None,
+                stopped=False,
+            )
+            .select_related("ticket", "ticket__assignee", "ticket__group__lead")
+            .order_by(moment_column)[:batch]
+        )
+        yield from rows
+        if len(rows) < batch:
+            return
+
+
 def sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
     """Record every breach and warning whose moment has come. Safe to run twice, or in two
     processes at once: each is recorded once. Reads only the clocks that are due."""
     now = now or clock.now()
     result = SweepResult()
-    related = ("ticket", "ticket__assignee", "ticket__group__lead")
-    while True:
-        due = list(
-            TicketClock.objects.filter(
-                due_at__lte=now,
-                met_at=None,
-                breached_at=None,
-                stopped=False,
-                due_at__isnull=False,
-            )
-            .select_related(*related)
-            .order_by("due_at")[:batch]
-        )
-        for row in due:
-            if _record(row, what="breach"):
-                result.breaches.append((row.ticket.number, row.kind))
-        if len(due) < batch:
-            break
-    while True:
-        warn = list(
-            TicketClock.objects.filter(
-                warn_at__lte=now,
-                met_at=None,
-                warned_at=None,
-                stopped=False,
-                warn_at__isnull=False,
-            )
-            .select_related(*related)
-            .order_by("warn_at")[:batch]
-        )
-        for row in warn:
-            if row.breached_at is None and _record(row, what="warning"):
-                result.warnings.append((row.ticket.number, row.kind))
-            elif row.breached_at is not None:  # past due already: a warning now is noise
-                TicketClock.objects.filter(pk=row.pk, warned_at=None).update(warned_at=row.warn_at)
-        if len(warn) < batch:
-            break
+    for row in _due("breach", now=now, batch=batch):
+        if _record(row, what="breach"):
+            result.breaches.append((row.ticket.number, row.kind))
+    for row in _due("warning", now=now, batch=batch):
+        if row.breached_at is not None:  # past due already: a warning now is noise
+            TicketClock.objects.filter(pk=row.pk, warned_at=None).update(warned_at=row.warn_at)
+        elif _record(row, what="warning"):
+            result.warnings.append((row.ticket.number, row.kind))
     return result
 
 
