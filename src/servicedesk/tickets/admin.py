@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from servicedesk.core.errors import DomainError
 from servicedesk.sla import selectors as sla_selectors
+from servicedesk.sla.models import ClockKind
 from servicedesk.tickets import services, triage, workflow
 from servicedesk.tickets.models import Category, Comment, Event, PriorityBand, Product, Ticket
 
@@ -28,6 +30,7 @@ class TicketForm(forms.ModelForm):
     status_reason = forms.CharField(
         label=_("Reason for the status change"),
         required=False,
+        widget=UnfoldAdminTextInputWidget,
         help_text=_("Needed to close unresolved work or to re-open a closed ticket."),
     )
 
@@ -252,6 +255,9 @@ class TicketAdmin(ModelAdmin):
     def get_inlines(self, request, obj):
         return [ThreadInline, NewCommentInline, HistoryInline] if obj else []
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a ticket's history is never lost: close it instead
+
     def get_changeform_initial_data(self, request):
         return {"channel": "phone"}
 
@@ -271,7 +277,10 @@ class TicketAdmin(ModelAdmin):
                 if state.due_at
                 else _("paused")
             )
-            lines.append(f"{kind}: {state.state}, {_('due')} {due}")
+            lines.append(
+                _("%(clock)s: %(state)s, due %(due)s")
+                % {"clock": ClockKind(kind).label, "state": state.state, "due": due}
+            )
         return "; ".join(lines)
 
     # -- saving through the services ---------------------------------------------------
