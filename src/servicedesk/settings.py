@@ -200,7 +200,7 @@ SERVICEDESK_TASKS_BACKEND = env_str("SERVICEDESK_TASKS_BACKEND", "database")
 if SERVICEDESK_TASKS_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 elif SERVICEDESK_TASKS_BACKEND == "rq":
-    INSTALLED_APPS += ["django_tasks_rq"]
+    INSTALLED_APPS += ["django_rq"]
     RQ_QUEUES = {"default": {"URL": env_str("REDIS_URL", "redis://127.0.0.1:6379/0")}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
 elif SERVICEDESK_TASKS_BACKEND == "immediate":

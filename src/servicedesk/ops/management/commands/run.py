@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 "-",
             ],
         }
-        if not web_only and settings.SERVICEDESK_TASKS_BACKEND == "database":
+        if not web_only and settings.SERVICEDESK_TASKS_BACKEND != "immediate":
             commands["worker"] = [servicedesk, "worker"]
             commands["scheduler"] = [servicedesk, "scheduler"]
         self.stdout.write(

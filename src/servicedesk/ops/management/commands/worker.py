@@ -1,4 +1,4 @@
-"""``servicedesk worker``: run background tasks (the database backend's worker)."""
+"""``servicedesk worker``: run background tasks with the configured backend's worker."""
 
 from django.conf import settings
 from django.core.management import call_command
@@ -12,19 +12,26 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="drain the queue and exit")
 
     def handle(self, *args, batch: bool, **options):
-        if settings.SERVICEDESK_TASKS_BACKEND == "rq":
-            raise CommandError(
-                "With the RQ backend, run RQ's own worker: rq worker -u $REDIS_URL default"
+        backend = settings.SERVICEDESK_TASKS_BACKEND
+        if backend == "database":
+            call_command(
+                "db_worker",
+                queue_name="*",
+                batch=batch,
+                reload=False,
+                startup_delay=not batch,
+                interval=1,
             )
-        if settings.SERVICEDESK_TASKS_BACKEND != "database":
+        elif backend == "rq":
+            # django-tasks-rq jobs need its own job class to run and report their results.
+            call_command(
+                "rqworker",
+                "default",
+                burst=batch,
+                with_scheduler=not batch,
+                job_class="django_tasks_rq.backend.Job",
+            )
+        else:
             raise CommandError(
                 "The immediate backend runs tasks in the web process; no worker is needed."
             )
-        call_command(
-            "db_worker",
-            queue_name="*",
-            batch=batch,
-            reload=False,
-            startup_delay=not batch,
-            interval=1,
-        )
