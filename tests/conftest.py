@@ -58,3 +58,21 @@ def charlie(org_b):
 def ticket_a(bob):
     """A ticket of organisation A, filed by bob."""
     return make_ticket(requester=bob, urgency=2, impact=2)
+
+
+@pytest.fixture
+def reseed_after_flush(django_db_blocker):
+    """Transactional tests flush every table when they end, the presets the data migrations
+    seeded (SLA policies, groups, priority bands) included. Request this before
+    ``transactional_db`` so that, torn down after the flush, it puts them back for the tests
+    that follow on the same worker."""
+    yield
+    import importlib
+
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        importlib.import_module("servicedesk.tickets.migrations.0002_seed_configuration").seed(
+            apps, None
+        )
+        importlib.import_module("servicedesk.sla.migrations.0002_presets").seed(apps, None)

@@ -163,10 +163,7 @@ def test_a_dedupe_key_queues_an_email_once(db):
     assert OutboxMessage.objects.count() == 1
 
 
-# Transactional tests flush every table afterwards; serialized_rollback puts back what the
-# data migrations seeded (SLA presets, groups, bands) for the tests that follow.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_worker_runs_the_enqueued_send(smtp):
+def test_the_worker_runs_the_enqueued_send(reseed_after_flush, transactional_db, smtp):
     smtp.start()
     with transaction.atomic():
         _queue()
@@ -182,8 +179,9 @@ def test_task_names_are_stable():
     assert send_due_outbox.module_path == "servicedesk.mail.tasks.send_due_outbox"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_every_scheduled_job_is_a_task_and_the_scheduler_enqueues_each_once():
+def test_every_scheduled_job_is_a_task_and_the_scheduler_enqueues_each_once(
+    reseed_after_flush, transactional_db
+):
     from django.utils.module_loading import import_string
     from django_tasks_db.models import DBTaskResult
 
