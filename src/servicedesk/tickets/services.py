@@ -245,13 +245,16 @@ def _store_uploads(
 ) -> list[Event]:
     """Save each upload through the storage API; return their events (not yet saved)."""
     limit = settings.SERVICEDESK_MAX_ATTACHMENT_BYTES
-    events = []
-    for upload in uploads:
+    uploads = list(uploads)
+    for upload in uploads:  # all checked before any is stored: a refusal leaves no files behind
         if upload.file.size > limit:
             raise AttachmentTooLarge(
                 f"{upload.filename} is {upload.file.size} bytes; the limit is {limit} bytes."
             )
-        filename = PurePath(upload.filename.replace("\\", "/")).name[:255] or "attachment"
+    events = []
+    for upload in uploads:
+        printable = "".join(ch for ch in upload.filename if ch.isprintable())
+        filename = PurePath(printable.replace("\\", "/")).name[:255] or "attachment"
         attachment = Attachment(
             ticket=ticket,
             comment=comment,
@@ -450,8 +453,12 @@ def update_details(*, ticket: Ticket, by: User | None, **changes: Any) -> Ticket
         changes["subject"] = " ".join((changes["subject"] or "").split())
         if not changes["subject"]:
             raise InvalidTicket("A ticket needs a subject.")
+        if len(changes["subject"]) > Ticket._meta.get_field("subject").max_length:
+            raise InvalidTicket("The subject is too long (250 characters at most).")
     if "channel" in changes and changes["channel"] not in Channel.values:
         raise InvalidTicket(f"Unknown channel {changes['channel']!r}.")
+    if (changes.get("users_affected") or 0) < 0:
+        raise InvalidTicket("The number of users affected cannot be negative.")
     ticket = _locked(ticket, by)
     now = clock.now()
     events, changed = [], []
@@ -514,6 +521,8 @@ def add_comment(
     """
     if not body.strip() and not uploads:
         raise InvalidTicket("A reply needs a text or an attachment.")
+    if channel not in Channel.values:
+        raise InvalidTicket(f"Unknown channel {channel!r}.")
     if internal:
         _require_staff(author, "write internal notes")
     ticket = _locked(ticket, author)
