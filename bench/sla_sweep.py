@@ -71,6 +71,10 @@ def measure(args) -> None:
         due_at__lte=clock.now(), met_at=None, breached_at=None, stopped=False
     ).update(breached_at=F("due_at"), warned_at=F("warn_at"))
     print(f"settled {settled:,} clocks already past due before measuring")
+    if connection.vendor == "postgresql":
+        # What autovacuum does on a live desk: drop the settled rows' dead index entries.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE sla_ticketclock")
 
     due_query = TicketClock.objects.filter(
         due_at__lte=clock.now(), met_at=None, breached_at=None, stopped=False, due_at__isnull=False
@@ -92,7 +96,7 @@ def measure(args) -> None:
     print("\n| clocks due (k) | sweep p50 ms | min ms | max ms | queries | ms per due clock |")
     print("|---:|---:|---:|---:|---:|---:|")
     for k in (0, 10, 100, 1000, 10000):
-        if k > len(running):
+        if k > len(running) or k > args.max_k:
             break
         timings = []
         for _ in range(args.runs if k < 10000 else 1):
@@ -132,6 +136,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data-dir", default="", help="the SQLite data dir (default: a new one)")
+    parser.add_argument(
+        "--max-k", type=int, default=10000, help="largest number of due clocks to time"
+    )
     parser.add_argument("--reuse", action="store_true", help="measure the data already loaded")
     args = parser.parse_args()
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="servicedesk.settings")
