@@ -7,6 +7,12 @@ from servicedesk.accounts.models import CustomerRole, StaffRole
 from tests.factories import CustomerFactory, OrganisationFactory, StaffFactory, make_ticket
 
 
+@pytest.fixture(autouse=True)
+def _cheap_passwords(settings):
+    """PBKDF2 is slow by design; tests that create users need no such protection."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org_a(db):
     return OrganisationFactory(name="Alpha Logistics Ltd")

@@ -10,11 +10,6 @@ from tests.factories import make_ticket
 
 
 @pytest.fixture(autouse=True)
-def _cheap_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path

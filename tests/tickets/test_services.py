@@ -38,11 +38,6 @@ REASON = "Duplicate of another ticket"
 
 
 @pytest.fixture(autouse=True)
-def _cheap_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _frozen():
     with time_machine.travel(NOW, tick=False):
         yield

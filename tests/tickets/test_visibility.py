@@ -13,11 +13,6 @@ from tests.factories import CustomerFactory, make_ticket
 
 
 @pytest.fixture(autouse=True)
-def _cheap_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 

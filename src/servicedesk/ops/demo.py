@@ -587,7 +587,17 @@ def save_tickets(
         Comment.objects.bulk_create([c for comments in threads for c in comments])
         fields = [
             Event._meta.get_field(name)
-            for name in ("ticket", "actor", "at", "kind", "field", "old", "new", "reason")
+            for name in (
+                "ticket",
+                "actor",
+                "at",
+                "kind",
+                "field",
+                "old",
+                "new",
+                "reason",
+                "internal",
+            )
         ]
         at_field, old_field, new_field = fields[2], fields[5], fields[6]
         rows = []
@@ -609,6 +619,7 @@ def save_tickets(
                         old_field.get_db_prep_save(event.old, connection),
                         new_field.get_db_prep_save(new, connection),
                         "",
+                        event.kind == EventKind.NOTE,
                     )
                 )
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)

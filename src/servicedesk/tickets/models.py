@@ -416,9 +416,11 @@ class EventKind(models.TextChoices):
 
 class EventQuerySet(models.QuerySet):
     def visible_to(self, user) -> "EventQuerySet":
+        """Events of tickets ``user`` may see; customers never see internal ones (notes and
+        the files attached to them)."""
         visible = self.filter(ticket__in=Ticket.objects.visible_to(user).values("pk"))
         if user is not None and user.is_authenticated and not user.is_staff:
-            visible = visible.exclude(kind=EventKind.NOTE)
+            visible = visible.filter(internal=False)
         return visible
 
 
@@ -444,6 +446,11 @@ class Event(models.Model):
     old = models.JSONField(_("from"), null=True, blank=True)
     new = models.JSONField(_("to"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    internal = models.BooleanField(
+        _("internal"),
+        default=False,
+        help_text=_("About an internal note or its files: staff only."),
+    )
 
     objects = EventQuerySet.as_manager()
 

@@ -6,7 +6,6 @@ from servicedesk.tickets.models import (
     Attachment,
     Comment,
     Event,
-    EventKind,
     PriorityBand,
     Ticket,
     TicketQuerySet,
@@ -56,22 +55,7 @@ def thread(*, user, ticket: Ticket):
 
 def history(*, user, ticket: Ticket):
     """The events of ``ticket`` that ``user`` may read, oldest first."""
-    events = Event.objects.visible_to(user).filter(ticket=ticket).select_related("actor")
-    if user is not None and user.is_authenticated and not user.is_staff:
-        # A file attached to an internal note is as internal as the note: its event (which
-        # names the file) is hidden from customers like the note's own event.
-        internal = set(
-            Attachment.objects.filter(ticket=ticket, comment__internal=True).values_list(
-                "pk", flat=True
-            )
-        )
-        if internal:
-            attached = events.filter(kind=EventKind.ATTACHMENT).values_list("pk", "new")
-            hidden = [
-                pk for pk, new in attached if isinstance(new, dict) and new.get("id") in internal
-            ]
-            events = events.exclude(pk__in=hidden)
-    return events
+    return Event.objects.visible_to(user).filter(ticket=ticket).select_related("actor")
 
 
 def get_attachment(*, user, attachment_id: int) -> Attachment:

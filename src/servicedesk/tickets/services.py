@@ -94,9 +94,18 @@ def _event(
     old: Any = None,
     new: Any = None,
     reason: str = "",
+    internal: bool = False,
 ) -> Event:
     return Event(
-        ticket=ticket, actor=by, at=at, kind=kind, field=field, old=old, new=new, reason=reason
+        ticket=ticket,
+        actor=by,
+        at=at,
+        kind=kind,
+        field=field,
+        old=old,
+        new=new,
+        reason=reason,
+        internal=internal,
     )
 
 
@@ -274,6 +283,9 @@ def _store_uploads(
                 at=at,
                 kind=EventKind.ATTACHMENT,
                 new={"id": attachment.pk, "name": filename, "comment": comment and comment.pk},
+                internal=bool(
+                    comment and comment.internal
+                ),  # a note's file is as internal as the note
             )
         )
     return events
@@ -548,6 +560,7 @@ def add_comment(
             at=now,
             kind=EventKind.NOTE if internal else EventKind.REPLY,
             new={"comment": comment.pk},
+            internal=internal,
         ),
     )
     events += _store_uploads(ticket, comment=comment, by=author, uploads=uploads, at=now)
