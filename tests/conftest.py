@@ -13,6 +13,17 @@ def _cheap_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request activates its user's language in the thread; don't let it leak into the
+    next test on the same worker."""
+    yield
+    from django.utils import timezone, translation
+
+    translation.deactivate()
+    timezone.deactivate()
+
+
 @pytest.fixture
 def org_a(db):
     return OrganisationFactory(name="Alpha Logistics Ltd")
