@@ -5,6 +5,7 @@ The clock hooks are called by ``tickets.services`` inside its transaction and re
 events they cause, unsaved, so the ticket service writes every event of a change at once.
 """
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -215,14 +216,15 @@ class SweepResult:
     breaches: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _recipients(ticket: Ticket) -> list[User]:
+def _support_managers() -> list[User]:
+    return list(
+        User.objects.filter(is_staff=True, is_active=True, staff_role=StaffRole.SUPPORT_MANAGER)
+    )
+
+
+def _recipients(ticket: Ticket, *, managers: list[User]) -> list[User]:
     """Who hears of a warning or a breach: the assignee, the group's lead, support managers."""
-    people = {
-        u.pk: u
-        for u in User.objects.filter(
-            is_staff=True, is_active=True, staff_role=StaffRole.SUPPORT_MANAGER
-        )
-    }
+    people = {u.pk: u for u in managers}
     for person in (ticket.assignee, ticket.group.lead if ticket.group else None):
         if person is not None and person.is_active:
             people[person.pk] = person
@@ -235,9 +237,9 @@ _SUBJECTS = {
 }
 
 
-def _notify(row: TicketClock, *, what: str) -> None:
+def _notify(row: TicketClock, *, what: str, managers: list[User]) -> None:
     ticket = row.ticket
-    for person in _recipients(ticket):
+    for person in _recipients(ticket, managers=managers):
         with translation.override(person.language), timezone.override(person.timezone):
             due = timezone.localtime(row.due_at).strftime("%Y-%m-%d %H:%M %Z")
             target = ClockKind(row.kind).label
@@ -267,8 +269,10 @@ def _notify(row: TicketClock, *, what: str) -> None:
 _MOMENTS = {"breach": ("due_at", "breached_at"), "warning": ("warn_at", "warned_at")}
 
 
-def _record(row: TicketClock, *, what: str) -> bool:
-    """Record one warning or breach exactly once: the guarded update decides who wins."""
+def _record(row: TicketClock, *, what: str, managers: list[User] | None = None) -> bool:
+    """Record one warning or breach exactly once: the guarded update decides who wins.
+
+    ``managers`` (the support managers) is loaded once per sweep by the caller."""
     moment_column, done_column = _MOMENTS[what]
     moment = getattr(row, moment_column)
     with transaction.atomic():
@@ -285,7 +289,7 @@ def _record(row: TicketClock, *, what: str) -> bool:
             field=row.kind,
             new={"due": row.due_at.isoformat()},
         )
-        _notify(row, what=what)
+        _notify(row, what=what, managers=_support_managers() if managers is None else managers)
     return True
 
 
@@ -317,13 +321,14 @@ def sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
     processes at once: each is recorded once. Reads only the clocks that are due."""
     now = now or clock.now()
     result = SweepResult()
+    managers = functools.cache(_support_managers)  # read once per sweep, and only if needed
     for row in _due("breach", now=now, batch=batch):
-        if _record(row, what="breach"):
+        if _record(row, what="breach", managers=managers()):
             result.breaches.append((row.ticket.number, row.kind))
     for row in _due("warning", now=now, batch=batch):
         if row.breached_at is not None:  # past due already: a warning now is noise
             TicketClock.objects.filter(pk=row.pk, warned_at=None).update(warned_at=row.warn_at)
-        elif _record(row, what="warning"):
+        elif _record(row, what="warning", managers=managers()):
             result.warnings.append((row.ticket.number, row.kind))
     return result
 
