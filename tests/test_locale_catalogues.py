@@ -22,9 +22,15 @@ def test_every_entry_is_translated_with_its_placeholders(language):
     assert catalogue.untranslated_entries() == []
     assert catalogue.fuzzy_entries() == []
     for entry in catalogue:
-        assert sorted(PLACEHOLDER.findall(entry.msgstr)) == sorted(
-            PLACEHOLDER.findall(entry.msgid)
-        ), entry.msgid
+        if entry.msgid_plural:  # each plural form carries the plural source's placeholders
+            for translated in entry.msgstr_plural.values():
+                assert sorted(PLACEHOLDER.findall(translated)) == sorted(
+                    PLACEHOLDER.findall(entry.msgid_plural)
+                ), entry.msgid_plural
+        else:
+            assert sorted(PLACEHOLDER.findall(entry.msgstr)) == sorted(
+                PLACEHOLDER.findall(entry.msgid)
+            ), entry.msgid
 
 
 @pytest.mark.parametrize("language", ["fr", "nb"])
@@ -32,8 +38,11 @@ def test_the_compiled_catalogue_matches_the_source(language):
     source = polib.pofile(LOCALE / language / "LC_MESSAGES" / "django.po")
     compiled = polib.mofile(LOCALE / language / "LC_MESSAGES" / "django.mo")
 
-    assert {e.msgid: e.msgstr for e in compiled if e.msgid} == {
-        e.msgid: e.msgstr for e in source.translated_entries()
+    def forms(entry):
+        return entry.msgstr_plural if entry.msgid_plural else entry.msgstr
+
+    assert {e.msgid: forms(e) for e in compiled if e.msgid} == {
+        e.msgid: forms(e) for e in source.translated_entries()
     }
 
 
