@@ -6,6 +6,7 @@ Set ``DATABASE_URL`` for PostgreSQL. Helpers fail loudly on malformed values.
 
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -219,6 +220,22 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Servicedesk <support@servicedesk.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Mail in. The desk's own addresses: mail from them is never a ticket (a loop); the first
+# part of DEFAULT_FROM_EMAIL is always one of them.
+SERVICEDESK_MAIL_ADDRESSES = sorted(
+    {
+        parseaddr(DEFAULT_FROM_EMAIL)[1].lower(),
+        *(a.lower() for a in env_list("SERVICEDESK_MAIL_ADDRESSES", [])),
+    }
+    - {""}
+)
+# The domain of the Message-IDs the desk writes.
+SERVICEDESK_MAIL_DOMAIN = env_str(
+    "SERVICEDESK_MAIL_DOMAIN", parseaddr(DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+)
+# Runaway loops: more messages than this from one sender within an hour are kept but ignored.
+SERVICEDESK_MAIL_SENDER_LIMIT = env_int("SERVICEDESK_MAIL_SENDER_LIMIT", 30)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

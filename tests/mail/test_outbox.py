@@ -1,11 +1,9 @@
 """The outbox against a real SMTP server (aiosmtpd on loopback)."""
 
-import socket
 from datetime import timedelta
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.db import transaction
 
@@ -13,49 +11,6 @@ from servicedesk.core import clock
 from servicedesk.mail import outbox
 from servicedesk.mail.models import OutboxMessage, OutboxStatus
 from servicedesk.mail.tasks import send_due_outbox, send_outbox_message
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server; ``smtp.start()`` / ``smtp.stop()`` bring it up and down."""
-    port = _free_port()
-    inbox = Inbox()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER = "127.0.0.1", port, ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-
-    class Server:
-        controller = None
-        received = inbox.messages
-
-        def start(self):
-            self.controller = Controller(inbox, hostname="127.0.0.1", port=port)
-            self.controller.start()
-
-        def stop(self):
-            if self.controller:
-                self.controller.stop()
-                self.controller = None
-
-    server = Server()
-    yield server
-    server.stop()
 
 
 def _queue(**extra):
@@ -195,4 +150,4 @@ def test_every_scheduled_job_is_a_task_and_the_scheduler_enqueues_each_once(
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
         j.task for j in SCHEDULE
     )
-    assert {j.name for j in SCHEDULE} == {"sla-sweep", "outbox-retry"}
+    assert {j.name for j in SCHEDULE} == {"sla-sweep", "outbox-retry", "mail-poll"}

@@ -184,6 +184,9 @@ class Ticket(models.Model):
     present_since = models.DateField(_("present since"), null=True, blank=True)
     investigations_done = models.TextField(_("investigations already done"), blank=True)
     business_impact = models.TextField(_("business impact"), blank=True)
+    cc = models.JSONField(
+        _("copied"), default=list, blank=True, help_text=_("Addresses copied on public replies.")
+    )
 
     group = models.ForeignKey(
         Group,
@@ -299,6 +302,9 @@ class Comment(models.Model):
         related_name="+",
     )
     body = models.TextField(_("body"))
+    folded = models.TextField(
+        _("quoted text and signature"), blank=True, help_text=_("Folded away when shown.")
+    )
     internal = models.BooleanField(_("internal note"), default=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     created_at = models.DateTimeField(_("created"))

@@ -20,6 +20,7 @@ from django.db.models import F
 from servicedesk.accounts.models import Group, Organisation, User
 from servicedesk.core import clock
 from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
+from servicedesk.mail import notifications
 from servicedesk.sla import services as sla
 from servicedesk.tickets import routing, triage, workflow
 from servicedesk.tickets.models import (
@@ -160,12 +161,15 @@ def create_ticket(
     investigations_done: str = "",
     business_impact: str = "",
     uploads: Sequence[Upload] = (),
+    cc: Sequence[str] = (),
+    acknowledge: bool = True,
 ) -> Ticket:
     """Open a ticket for ``requester``, filed by ``by`` (None: the desk's own automation).
 
     A customer files for themselves; a designated logger or customer administrator may also
     file for a colleague of the same organisation. Urgency and impact are the requester's
     proposal; the score and priority follow from them until the desk confirms its own.
+    The requester is sent an acknowledgement unless the caller sends it (``acknowledge``).
     """
     subject = " ".join(subject.split())
     if not subject:
@@ -211,6 +215,7 @@ def create_ticket(
         present_since=present_since,
         investigations_done=investigations_done,
         business_impact=business_impact,
+        cc=list(dict.fromkeys(a.lower() for a in cc if a.lower() != requester.email.lower())),
         group_id=route.group_id,
         assignee_id=route.assignee_id,
         status=workflow.Status.NEW,
@@ -241,6 +246,8 @@ def create_ticket(
     events += _store_uploads(ticket, comment=None, by=by, uploads=uploads, at=now)
     Event.objects.bulk_create(events)
     sla.start_clocks(ticket=ticket, at=now)
+    if acknowledge:
+        notifications.acknowledge(ticket)
     return ticket
 
 
@@ -525,11 +532,15 @@ def add_comment(
     internal: bool = False,
     channel: str = Channel.PORTAL,
     uploads: Sequence[Upload] = (),
+    folded: str = "",
+    as_participant: bool = False,
 ) -> Comment:
     """Add a public reply or an internal note to the thread of ``ticket``.
 
     Customers write public replies only; their reply re-opens a resolved ticket and resumes
     one that waited on them. A closed ticket takes no more customer replies.
+    ``as_participant``: the email channel has already checked that the author takes part in
+    the ticket (copied, or of its organisation) though they may not see it on the portal.
     """
     if not body.strip() and not uploads:
         raise InvalidTicket("A reply needs a text or an attachment.")
@@ -537,7 +548,7 @@ def add_comment(
         raise InvalidTicket(f"Unknown channel {channel!r}.")
     if internal:
         _require_staff(author, "write internal notes")
-    ticket = _locked(ticket, author)
+    ticket = _locked(ticket, None if as_participant else author)
     now = clock.now()
     events = []
     customer_reply = author is not None and not author.is_staff
@@ -550,7 +561,13 @@ def add_comment(
         if target is not None:
             events += _move(ticket, to=target, by=author, at=now)
     comment = Comment.objects.create(
-        ticket=ticket, author=author, body=body, internal=internal, channel=channel, created_at=now
+        ticket=ticket,
+        author=author,
+        body=body,
+        folded=folded,
+        internal=internal,
+        channel=channel,
+        created_at=now,
     )
     events.insert(
         0,
@@ -564,11 +581,14 @@ def add_comment(
         ),
     )
     events += _store_uploads(ticket, comment=comment, by=author, uploads=uploads, at=now)
-    if not internal and (author is None or author.is_staff):
+    desk_reply = not internal and (author is None or author.is_staff)
+    if desk_reply:
         events += sla.on_public_reply(ticket=ticket, by=author, at=now)
     ticket.updated_at = now
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
     Event.objects.bulk_create(events)
+    if desk_reply:
+        notifications.public_reply(comment)
     return comment
 
 

@@ -1,0 +1,338 @@
+"""The one pipeline every incoming message goes through (pipe, files, IMAP).
+
+1. ``store``: the raw bytes are written and committed before anything else happens, under a
+   fingerprint (Message-ID + content digest); the same message delivered again is found,
+   not stored twice.
+2. ``process``: in one transaction, parse, decide and apply: a new ticket, a reply on a
+   ticket, a bounce noted on its ticket, or automatic mail kept and ignored. What cannot be
+   read or applied is quarantined with the reason, for staff to look at. Never dropped.
+
+A process killed between the two steps leaves a stored, unprocessed message; the next run
+(or the periodic poll) processes it. Safe to run twice: both steps are idempotent.
+"""
+
+import hashlib
+import logging
+import re
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+
+from servicedesk.accounts.models import User
+from servicedesk.accounts.services import contact_for_email, organisation_domain
+from servicedesk.core import clock
+from servicedesk.core.errors import DomainError
+from servicedesk.mail import noise, notifications, parsing, quoting
+from servicedesk.mail.models import InboundMessage, OutboxMessage
+from servicedesk.mail.models import Outcome as Kind
+from servicedesk.tickets import services as tickets
+from servicedesk.tickets.models import Channel, Comment, LinkKind, Ticket
+from servicedesk.tickets.workflow import Status
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message; ``servicedesk mail ingest --json`` prints these."""
+
+    outcome: str  # created | replied | bounced | ignored | quarantined | duplicate
+    ticket: str | None
+    message_id: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def ingest(raw: bytes, *, source: str) -> Outcome:
+    """Store ``raw`` and process it; a message already stored and processed is a duplicate."""
+    inbound, created = store(raw, source=source)
+    if not created and inbound.outcome != Kind.RECEIVED:
+        return Outcome(
+            "duplicate",
+            inbound.ticket.reference if inbound.ticket_id else None,
+            inbound.message_id,
+            f"already received on {inbound.received_at:%Y-%m-%d %H:%M} UTC ({inbound.outcome})",
+        )
+    return process(inbound.pk)
+
+
+def fingerprint(raw: bytes) -> tuple[str, str]:
+    message_id, digest = parsing.identity(raw)
+    return message_id, hashlib.sha256(f"{message_id}\0{digest}".encode()).hexdigest()
+
+
+def store(raw: bytes, *, source: str) -> tuple[InboundMessage, bool]:
+    """Commit the raw message; (the stored row, whether it is new)."""
+    message_id, key = fingerprint(raw)
+    try:
+        with transaction.atomic():
+            inbound = InboundMessage.objects.create(
+                fingerprint=key,
+                message_id=message_id,
+                raw=raw,
+                size=len(raw),
+                source=source[:200],
+                received_at=clock.now(),
+            )
+        return inbound, True
+    except IntegrityError:
+        return InboundMessage.objects.select_related("ticket").get(fingerprint=key), False
+
+
+def process(inbound_id: int) -> Outcome:
+    """Turn a stored message into its outcome, once."""
+    with transaction.atomic():
+        inbound = InboundMessage.objects.select_for_update().get(pk=inbound_id)
+        if inbound.outcome != Kind.RECEIVED:  # another process got there first
+            return Outcome("duplicate", None, inbound.message_id, "processed by another run")
+        try:
+            parsed = parsing.parse(bytes(inbound.raw))
+        except parsing.Unparseable as error:
+            return _finish(inbound, Kind.QUARANTINED, reason=str(error))
+        inbound.sender = parsed.sender.email.lower()[:254]
+        inbound.subject = parsed.subject[:300]
+        inbound.text = parsed.text
+        inbound.html = parsed.html
+        try:
+            with transaction.atomic():  # a savepoint: a refusal undoes only the half-done work
+                return _apply(inbound, parsed)
+        except DomainError as error:
+            return _finish(inbound, Kind.QUARANTINED, reason=error.message)
+        except Exception as error:  # never lose a message to a bug: keep it for staff
+            logger.exception("mail %s could not be processed", inbound.pk)
+            return _finish(
+                inbound,
+                Kind.QUARANTINED,
+                reason=f"Unexpected error: {type(error).__name__}: {error}",
+            )
+
+
+def process_unfinished(*, older_than: timedelta = timedelta(minutes=5)) -> list[Outcome]:
+    """Process messages a killed run stored but did not process."""
+    cutoff = clock.now() - older_than
+    pending = InboundMessage.objects.filter(outcome=Kind.RECEIVED, received_at__lte=cutoff)
+    return [process(pk) for pk in pending.order_by("received_at").values_list("pk", flat=True)]
+
+
+def _finish(
+    inbound: InboundMessage,
+    outcome: str,
+    *,
+    reason: str = "",
+    ticket: Ticket | None = None,
+    comment: Comment | None = None,
+) -> Outcome:
+    inbound.outcome = outcome
+    inbound.reason = reason
+    inbound.ticket = ticket
+    inbound.comment = comment
+    inbound.processed_at = clock.now()
+    inbound.save(
+        update_fields=[
+            "outcome",
+            "reason",
+            "ticket",
+            "comment",
+            "processed_at",
+            "sender",
+            "subject",
+            "text",
+            "html",
+        ]
+    )
+    return Outcome(outcome, ticket.reference if ticket else None, inbound.message_id, reason)
+
+
+# -- deciding -------------------------------------------------------------------------------
+
+
+def _apply(inbound: InboundMessage, parsed: parsing.ParsedMessage) -> Outcome:
+    sender = parsed.sender.email.lower()
+    if sender in settings.SERVICEDESK_MAIL_ADDRESSES:
+        return _finish(inbound, Kind.IGNORED, reason=f"Sent from the desk's own address {sender}.")
+    thread_ticket = _ticket_by_headers(parsed.thread_ids)
+    robot = noise.classify(
+        parsed.headers, sender=sender, subject=parsed.subject, content_type=parsed.content_type
+    )
+    if robot and robot.kind == "bounce":
+        return _bounce(inbound, parsed, robot.reason)
+    if robot:
+        return _finish(
+            inbound, Kind.IGNORED, reason=f"Automatic mail: {robot.reason}.", ticket=thread_ticket
+        )
+    if _over_rate_limit(sender, inbound):
+        return _finish(
+            inbound,
+            Kind.IGNORED,
+            reason=f"More than {settings.SERVICEDESK_MAIL_SENDER_LIMIT} messages from {sender} "
+            "within an hour: a mail loop is likely.",
+        )
+    author = contact_for_email(sender, name=parsed.sender.name)
+    ticket = thread_ticket or _ticket_by_token(parsed.subject, author)
+    if ticket is not None and not (ticket.status == Status.CLOSED and not author.is_staff):
+        return _reply(inbound, parsed, ticket, author)
+    if author.is_staff:
+        return _finish(
+            inbound,
+            Kind.QUARANTINED,
+            reason=f"{sender} is a member of staff and the mail names no ticket to add it to.",
+        )
+    return _new_ticket(inbound, parsed, author, follows=ticket)
+
+
+def _ticket_by_headers(thread_ids: list[str]) -> Ticket | None:
+    """The ticket of the most recent message this one answers: ours (sent) or theirs (stored)."""
+    if not thread_ids:
+        return None
+    found: dict[str, int] = {}
+    for message_id, ticket_id in OutboxMessage.objects.filter(
+        message_id__in=[f"<{i}>" for i in thread_ids], ticket__isnull=False
+    ).values_list("message_id", "ticket_id"):
+        found.setdefault(message_id.strip("<>"), ticket_id)
+    for message_id, ticket_id in InboundMessage.objects.filter(
+        message_id__in=thread_ids, ticket__isnull=False
+    ).values_list("message_id", "ticket_id"):
+        found.setdefault(message_id, ticket_id)
+    ticket_id = next((found[i] for i in thread_ids if i in found), None)
+    return Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+
+
+def _ticket_by_token(subject: str, author: User) -> Ticket | None:
+    """The ticket named by ``[SD#10042]`` in the subject, if the sender takes part in it: a
+    stranger who knows a number opens a new ticket instead of writing into someone else's."""
+    prefix = re.escape(settings.SERVICEDESK_TICKET_PREFIX)
+    match = re.search(rf"\[{prefix}#(\d+)\]", subject, re.IGNORECASE)
+    if not match:
+        return None
+    ticket = Ticket.objects.filter(number=int(match[1])).first()
+    if ticket is None or not _takes_part(ticket, author):
+        return None
+    return ticket
+
+
+def _takes_part(ticket: Ticket, person: User) -> bool:
+    if person.is_staff or person.pk == ticket.requester_id:
+        return True
+    if person.email in (a.lower() for a in ticket.cc):
+        return True
+    if ticket.organisation_id and person.organisation_id == ticket.organisation_id:
+        return True
+    owner = organisation_domain(person.email)
+    if ticket.organisation_id and owner and owner.organisation_id == ticket.organisation_id:
+        return True
+    return Comment.objects.filter(ticket=ticket, author=person).exists()
+
+
+def _over_rate_limit(sender: str, inbound: InboundMessage) -> bool:
+    limit = settings.SERVICEDESK_MAIL_SENDER_LIMIT
+    if not limit:
+        return False
+    recent = InboundMessage.objects.filter(
+        sender=sender, received_at__gte=inbound.received_at - timedelta(hours=1)
+    ).exclude(pk=inbound.pk)
+    return recent[:limit].count() >= limit
+
+
+def _copied(parsed: parsing.ParsedMessage) -> list[str]:
+    ours = set(settings.SERVICEDESK_MAIL_ADDRESSES)
+    return [
+        a.email.lower()
+        for a in [*parsed.to, *parsed.cc]
+        if a.email.lower() not in ours and a.email.lower() != parsed.sender.email.lower()
+    ]
+
+
+def _uploads(parsed: parsing.ParsedMessage) -> tuple[list[tickets.Upload], list[str]]:
+    """The attachments to store, and the names of those too large to store on their own
+    (they stay in the raw message)."""
+    limit = settings.SERVICEDESK_MAX_ATTACHMENT_BYTES
+    uploads, too_large = [], []
+    for part in parsed.attachments:
+        if len(part.content) > limit:
+            too_large.append(part.filename)
+            continue
+        uploads.append(
+            tickets.Upload(
+                filename=part.filename,
+                content_type=part.content_type,
+                file=ContentFile(part.content, name=part.filename),
+            )
+        )
+    return uploads, too_large
+
+
+def _with_notice(text: str, too_large: list[str]) -> str:
+    if not too_large:
+        return text
+    names = ", ".join(too_large)
+    return f"{text}\n\n[Attachments too large to store separately, kept in the original email: {names}]"
+
+
+def _new_ticket(
+    inbound: InboundMessage,
+    parsed: parsing.ParsedMessage,
+    requester: User,
+    *,
+    follows: Ticket | None,
+) -> Outcome:
+    uploads, too_large = _uploads(parsed)
+    subject = parsed.subject or "(no subject)"
+    subject = subject[: Ticket._meta.get_field("subject").max_length]
+    ticket = tickets.create_ticket(
+        by=requester,
+        requester=requester,
+        subject=subject,
+        channel=Channel.EMAIL,
+        description=_with_notice(parsed.text, too_large),
+        uploads=uploads,
+        cc=_copied(parsed),
+        acknowledge=False,
+    )
+    reason = ""
+    if follows is not None:
+        tickets.link_tickets(source=ticket, target=follows, kind=LinkKind.RELATED, by=None)
+        reason = f"A reply to closed ticket {follows.reference}: opened as a new ticket."
+    outcome = _finish(inbound, Kind.CREATED, reason=reason, ticket=ticket)
+    notifications.acknowledge(ticket)  # now it can answer this message by its Message-ID
+    return outcome
+
+
+def _reply(
+    inbound: InboundMessage, parsed: parsing.ParsedMessage, ticket: Ticket, author: User
+) -> Outcome:
+    uploads, too_large = _uploads(parsed)
+    split = quoting.split_reply(parsed.text)
+    body = _with_notice(split.new, too_large)
+    if not body.strip() and not uploads:
+        body = "(empty message)"
+    comment = tickets.add_comment(
+        ticket=ticket,
+        author=author,
+        body=body,
+        folded=split.folded,
+        channel=Channel.EMAIL,
+        uploads=uploads,
+        as_participant=True,
+    )
+    return _finish(inbound, Kind.REPLIED, ticket=ticket, comment=comment)
+
+
+def _bounce(inbound: InboundMessage, parsed: parsing.ParsedMessage, why: str) -> Outcome:
+    """A delivery failure: noted (staff only) on the ticket whose mail bounced, if known."""
+    ticket = _ticket_by_headers(parsed.reported_message_ids + parsed.thread_ids)
+    if ticket is None and parsed.reported_subject:
+        prefix = re.escape(settings.SERVICEDESK_TICKET_PREFIX)
+        match = re.search(rf"\[{prefix}#(\d+)\]", parsed.reported_subject, re.IGNORECASE)
+        ticket = Ticket.objects.filter(number=int(match[1])).first() if match else None
+    if ticket is None:
+        return _finish(inbound, Kind.BOUNCED, reason=f"{why}; no ticket of ours named in it.")
+    note = f"Mail about this ticket could not be delivered ({why}).\n\n{parsed.text[:4000]}"
+    comment = tickets.add_comment(
+        ticket=ticket, author=None, body=note, internal=True, channel=Channel.EMAIL
+    )
+    return _finish(inbound, Kind.BOUNCED, reason=why, ticket=ticket, comment=comment)

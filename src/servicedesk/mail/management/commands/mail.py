@@ -1,0 +1,83 @@
+"""``servicedesk mail ingest [--json] [PATH ...]`` and ``servicedesk mail poll``."""
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from servicedesk.mail import imap, ingest
+from servicedesk.mail.models import Mailbox
+from servicedesk.mail.sources import messages_at
+
+# sendmail's "temporary failure": the MTA keeps the message and delivers it again later.
+EX_TEMPFAIL = 75
+
+
+class Command(BaseCommand):
+    help = "Mail in: ingest raw messages (stdin, files, mbox, Maildir) or poll IMAP mailboxes."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        take = sub.add_parser(
+            "ingest",
+            help="ingest one message from standard input (an MTA pipe), or every message in "
+            "each PATH: a message file, an mbox, a Maildir or a folder of message files",
+        )
+        take.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+        take.add_argument("--json", action="store_true", help="one JSON object per message")
+        poll = sub.add_parser("poll", help="fetch new mail from the configured IMAP mailboxes")
+        poll.add_argument("--mailbox", help="only this mailbox (by name)")
+        poll.add_argument("--json", action="store_true", help="one JSON object per message")
+
+    def handle(self, *args, action: str, **options):
+        if action == "ingest":
+            self._ingest(options["paths"], as_json=options["json"])
+        else:
+            self._poll(options.get("mailbox"), as_json=options["json"])
+
+    def _report(self, outcome: ingest.Outcome, source: str, as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps(outcome.as_dict(), ensure_ascii=False))
+        else:
+            ticket = outcome.ticket or "-"
+            reason = f"  {outcome.reason}" if outcome.reason else ""
+            self.stdout.write(f"{outcome.outcome:<11} {ticket:<10} {source}{reason}")
+
+    def _ingest(self, paths: list[Path], *, as_json: bool) -> None:
+        for path in paths:
+            if not path.exists():
+                raise CommandError(f"{path} does not exist.")
+        messages = (
+            ((label, raw) for path in paths for label, raw in messages_at(path))
+            if paths
+            else iter([("stdin", sys.stdin.buffer.read())])
+        )
+        failed = 0
+        for label, raw in messages:
+            try:
+                outcome = ingest.ingest(raw, source=label)
+            except DatabaseError as error:  # not stored: the sender must deliver it again
+                failed += 1
+                self.stderr.write(f"{label}: not stored: {error}")
+                continue
+            self._report(outcome, label, as_json)
+        if failed:
+            sys.exit(EX_TEMPFAIL)
+
+    def _poll(self, name: str | None, *, as_json: bool) -> None:
+        mailboxes = Mailbox.objects.filter(is_active=True)
+        if name:
+            mailboxes = mailboxes.filter(name=name)
+            if not mailboxes:
+                raise CommandError(f"No active mailbox named {name!r}.")
+        for outcome in ingest.process_unfinished():
+            self._report(outcome, "unfinished", as_json)
+        for mailbox in mailboxes:
+            try:
+                outcomes = imap.poll(mailbox)
+            except Exception as error:
+                raise CommandError(f"{mailbox.name}: {error}") from error
+            for outcome in outcomes:
+                self._report(outcome, f"imap:{mailbox.name}", as_json)
