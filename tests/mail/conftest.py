@@ -5,6 +5,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -92,12 +93,14 @@ service imap-login {{
 
 
 @pytest.fixture
-def dovecot(tmp_path_factory):
-    """A throwaway dovecot IMAP server with one user, ``desk`` / ``secret``."""
+def dovecot():
+    """A throwaway dovecot IMAP server with one user, ``desk`` / ``secret``. Its directory is
+    outside pytest's private (0700) temporary tree: dovecot's auth process runs as its own
+    user and must read the password file."""
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     if not Path(binary).exists():
         pytest.fail("dovecot is not installed: apt-get install -y dovecot-imapd (.ci/run does)")
-    directory = tmp_path_factory.mktemp("dovecot")
+    directory = Path(tempfile.mkdtemp(prefix="sd-dovecot-"))
     directory.chmod(0o755)
     port = _free_port()
     account = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
@@ -128,3 +131,4 @@ def dovecot(tmp_path_factory):
     server.port = port
     yield server
     subprocess.run([binary, "-c", str(conf), "stop"], check=False)
+    shutil.rmtree(directory, ignore_errors=True)
