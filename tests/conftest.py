@@ -14,6 +14,16 @@ def _cheap_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_configuration_memo():
+    """Each test has its own database state: no configuration remembered from another."""
+    from servicedesk.core import config_cache
+
+    config_cache.clear()
+    yield
+    config_cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """A request activates its user's language in the thread; don't let it leak into the
     next test on the same worker."""

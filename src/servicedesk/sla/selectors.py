@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
+from servicedesk.core import config_cache
 from servicedesk.sla import clock as business_clock
 from servicedesk.sla.calendar import BusinessCalendar, expand_closures
 from servicedesk.sla.holidays import public_holidays
@@ -44,23 +45,46 @@ def business_calendar(calendar: Calendar, *, around: datetime) -> BusinessCalend
 
 
 def calendars_by_id(ids, *, around: datetime) -> dict[int, BusinessCalendar]:
-    rows = Calendar.objects.filter(pk__in=set(ids)).prefetch_related("opening_hours", "closures")
-    return {row.pk: business_calendar(row, around=around) for row in rows}
+    """The pure calendars of ``ids`` (memoised: configuration, see ``core.config_cache``)."""
+
+    def load(calendar_id: int) -> BusinessCalendar | None:
+        row = (
+            Calendar.objects.filter(pk=calendar_id)
+            .prefetch_related("opening_hours", "closures")
+            .first()
+        )
+        return None if row is None else business_calendar(row, around=around)
+
+    found = {
+        pk: config_cache.memo(("calendar", pk, around.year), partial(load, pk)) for pk in set(ids)
+    }
+    return {pk: calendar for pk, calendar in found.items() if calendar is not None}
+
+
+def _policies() -> dict[int, Policy]:
+    return config_cache.memo(
+        "sla_policies",
+        lambda: {p.pk: p for p in Policy.objects.select_related("calendar")},
+    )
 
 
 def policy_for(*, organisation_id: int | None, product_id: int | None) -> Policy | None:
+    policies = _policies()
     scopes = [
-        PolicyScope(p.pk, p.organisation_id, p.product_id, p.is_default)
-        for p in Policy.objects.only("pk", "organisation_id", "product_id", "is_default")
+        PolicyScope(p.pk, p.organisation_id, p.product_id, p.is_default) for p in policies.values()
     ]
     chosen = choose_policy(scopes, organisation_id=organisation_id, product_id=product_id)
-    return None if chosen is None else Policy.objects.select_related("calendar").get(pk=chosen)
+    return None if chosen is None else policies[chosen]
 
 
 def target_for(policy: Policy | None, priority: str) -> PolicyTarget | None:
     if policy is None:
         return None
-    return PolicyTarget.objects.filter(policy=policy, priority=priority).first()
+    targets = config_cache.memo(
+        ("sla_targets", policy.pk),
+        lambda: {t.priority: t for t in PolicyTarget.objects.filter(policy_id=policy.pk)},
+    )
+    return targets.get(priority)
 
 
 def pauses_for(ticket_id: int, kind: str) -> list[tuple[datetime, datetime | None]]:

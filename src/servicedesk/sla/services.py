@@ -78,7 +78,10 @@ def _context(ticket: Ticket, at: datetime) -> _Context:
     return _Context(policy, target, calendar_id, calendar)
 
 
-def _new_clock(ticket: Ticket, kind: str, *, ctx: _Context, at: datetime) -> TicketClock | None:
+def _new_clock(
+    ticket: Ticket, kind: str, *, ctx: _Context, at: datetime, fresh: bool = False
+) -> TicketClock | None:
+    """A clock of ``kind`` started at ``at``; ``fresh``: the ticket is new, so has no pauses."""
     duration = _target_duration(ctx.target, kind)
     if duration is None:
         return None
@@ -94,7 +97,7 @@ def _new_clock(ticket: Ticket, kind: str, *, ctx: _Context, at: datetime) -> Tic
         row,
         calendar=ctx.calendar,
         warning_percent=ctx.policy.warning_percent,
-        pauses=selectors.pauses_for(ticket.pk, kind) if ticket.pk else [],
+        pauses=[] if fresh or not ticket.pk else selectors.pauses_for(ticket.pk, kind),
     )
     return row
 
@@ -117,7 +120,7 @@ def start_clocks(*, ticket: Ticket, at: datetime) -> None:
     rows = [
         row
         for kind in (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION)
-        if (row := _new_clock(ticket, kind, ctx=ctx, at=at))
+        if (row := _new_clock(ticket, kind, ctx=ctx, at=at, fresh=True))
     ]
     TicketClock.objects.bulk_create(rows)
 

@@ -1,5 +1,6 @@
 """Reads for tickets. Every query starts from ``visible_to(user)``."""
 
+from servicedesk.core import config_cache
 from servicedesk.core.errors import NotFound
 from servicedesk.tickets import triage
 from servicedesk.tickets.models import (
@@ -14,9 +15,12 @@ from servicedesk.tickets.models import (
 
 def triage_bands() -> tuple[triage.Band, ...]:
     """The configured priority bands, or the S4 default when none are configured."""
-    rows = PriorityBand.objects.order_by("min_score")
-    bands = tuple(triage.Band(r.key, r.label, r.min_score, r.max_score) for r in rows)
-    return bands or triage.S4_BANDS
+
+    def load() -> tuple[triage.Band, ...]:
+        rows = PriorityBand.objects.order_by("min_score")
+        return tuple(triage.Band(r.key, r.label, r.min_score, r.max_score) for r in rows)
+
+    return config_cache.memo("triage_bands", load) or triage.S4_BANDS
 
 
 def priority_labels() -> dict[str, str]:

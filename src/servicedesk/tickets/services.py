@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 
 from servicedesk.accounts.models import Group, Organisation, User
-from servicedesk.core import clock
+from servicedesk.core import clock, config_cache
 from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
 from servicedesk.mail import notifications
 from servicedesk.sla import services as sla
@@ -132,7 +132,10 @@ def _check_triage_pair(urgency: int | None, impact: int | None) -> triage.Assess
 def _route(
     *, organisation: Organisation | None, product: Product | None, category: Category | None
 ) -> routing.Route:
-    intake = Group.objects.filter(is_default_intake=True).values_list("pk", flat=True).first()
+    intake = config_cache.memo(
+        "intake_group",
+        lambda: Group.objects.filter(is_default_intake=True).values_list("pk", flat=True).first(),
+    )
     return routing.route(
         category_kind=category.kind if category else None,
         category_group_id=category.default_group_id if category else None,
