@@ -331,3 +331,30 @@ def test_the_command_reads_mbox_and_maildir_in_order_and_prints_json(db, tmp_pat
     assert set(lines[0]) == {"outcome", "ticket", "message_id", "reason"}
     subjects = list(Ticket.objects.order_by("number").values_list("subject", flat=True))
     assert subjects == ["one", "two", "three", "four"]
+
+
+def test_a_batch_is_stored_before_processing_and_repeats_inside_it_are_duplicates(db):
+    one, two = mail(message_id="<b1@x>"), mail(message_id="<b2@x>", sender="carl@x.example")
+    ingest.ingest(two, source="earlier")
+
+    results = list(ingest.ingest_many([("a", one), ("b", one), ("c", two)]))
+
+    assert [(label, o.outcome) for label, o in results] == [
+        ("a", "created"),
+        ("b", "duplicate"),
+        ("c", "duplicate"),
+    ]
+    assert results[1][1].ticket == results[0][1].ticket
+    assert InboundMessage.objects.count() == 2
+
+
+def test_a_batch_stored_by_a_killed_run_is_processed_once_by_the_next(db):
+    batch = [(str(i), mail(message_id=f"<k{i}@x>", sender=f"s{i}@x.example")) for i in range(3)]
+    ingest.store_many(batch)  # killed after storing, before processing
+
+    outcomes = [o.outcome for _, o in ingest.ingest_many(batch)]
+    again = [o.outcome for _, o in ingest.ingest_many(batch)]
+
+    assert outcomes == ["created"] * 3
+    assert again == ["duplicate"] * 3
+    assert Ticket.objects.count() == 3

@@ -14,8 +14,11 @@ A process killed between the two steps leaves a stored, unprocessed message; the
 import hashlib
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from itertools import islice
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -52,13 +55,79 @@ def ingest(raw: bytes, *, source: str) -> Outcome:
     """Store ``raw`` and process it; a message already stored and processed is a duplicate."""
     inbound, created = store(raw, source=source)
     if not created and inbound.outcome != Kind.RECEIVED:
-        return Outcome(
-            "duplicate",
-            inbound.ticket.reference if inbound.ticket_id else None,
-            inbound.message_id,
-            f"already received on {inbound.received_at:%Y-%m-%d %H:%M} UTC ({inbound.outcome})",
-        )
+        return _duplicate(inbound)
     return process(inbound.pk)
+
+
+def ingest_many(
+    messages: Iterable[tuple[str, bytes]], *, chunk: int = 200
+) -> Iterator[tuple[str, Outcome]]:
+    """(label, outcome) for each (label, raw) message, in order. Each chunk of raw messages is
+    stored in one transaction before any of them is processed; then each is processed in its
+    own transaction, as ``ingest`` does."""
+    for batch in batched(messages, chunk):
+        for label, inbound, created in store_many(batch):
+            if inbound is None:  # the same message earlier in this batch: decided by now
+                yield label, ingest(created, source=label)
+            elif not created and inbound.outcome != Kind.RECEIVED:
+                yield label, _duplicate(inbound)
+            else:
+                yield label, process(inbound.pk)
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def store_many(batch: Iterable[tuple[str, bytes]]) -> list[tuple[str, Any, Any]]:
+    """Store a batch in one transaction: (label, row, is new) per message; a message repeated
+    within the batch comes back as (label, None, raw), to be ingested after the first."""
+    keyed = [(label, raw, *fingerprint(raw)) for label, raw in batch]
+    now = clock.now()
+    with transaction.atomic():
+        existing = {
+            row.fingerprint: row
+            for row in InboundMessage.objects.filter(fingerprint__in=[k[3] for k in keyed])
+            .select_related("ticket")
+            .defer("raw", "text", "html")
+        }
+        fresh: dict[str, InboundMessage] = {}
+        for label, raw, message_id, key in keyed:
+            if key not in existing and key not in fresh:
+                fresh[key] = InboundMessage(
+                    fingerprint=key,
+                    message_id=message_id,
+                    raw=raw,
+                    size=len(raw),
+                    source=label[:200],
+                    received_at=now,
+                )
+        try:
+            with transaction.atomic():
+                InboundMessage.objects.bulk_create(fresh.values())
+        except IntegrityError:  # another process stored one of them meanwhile: one by one
+            return [(label, *store(raw, source=label)) for label, raw, _, _ in keyed]
+    result, seen = [], set()
+    for label, raw, _, key in keyed:
+        if key in existing:
+            result.append((label, existing[key], False))
+        elif key in seen:
+            result.append((label, None, raw))
+        else:
+            seen.add(key)
+            result.append((label, fresh[key], True))
+    return result
+
+
+def _duplicate(inbound: InboundMessage) -> Outcome:
+    return Outcome(
+        "duplicate",
+        inbound.ticket.reference if inbound.ticket_id else None,
+        inbound.message_id,
+        f"already received on {inbound.received_at:%Y-%m-%d %H:%M} UTC ({inbound.outcome})",
+    )
 
 
 def fingerprint(raw: bytes) -> tuple[str, str]:

@@ -54,16 +54,11 @@ class Command(BaseCommand):
             if paths
             else iter([("stdin", sys.stdin.buffer.read())])
         )
-        failed = 0
-        for label, raw in messages:
-            try:
-                outcome = ingest.ingest(raw, source=label)
-            except DatabaseError as error:  # not stored: the sender must deliver it again
-                failed += 1
-                self.stderr.write(f"{label}: not stored: {error}")
-                continue
-            self._report(outcome, label, as_json)
-        if failed:
+        try:
+            for label, outcome in ingest.ingest_many(messages):
+                self._report(outcome, label, as_json)
+        except DatabaseError as error:  # not stored: the sender must deliver it again
+            self.stderr.write(f"not stored: {error}")
             sys.exit(EX_TEMPFAIL)
 
     def _poll(self, name: str | None, *, as_json: bool) -> None:
