@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -96,14 +96,7 @@ def store_many(batch: Iterable[tuple[str, bytes]]) -> list[tuple[str, Any, Any]]
         fresh: dict[str, InboundMessage] = {}
         for label, raw, message_id, key in keyed:
             if key not in existing and key not in fresh:
-                fresh[key] = InboundMessage(
-                    fingerprint=key,
-                    message_id=message_id,
-                    raw=raw,
-                    size=len(raw),
-                    source=label[:200],
-                    received_at=now,
-                )
+                fresh[key] = _row(raw, message_id, key, source=label, at=now)
         try:
             with transaction.atomic():
                 InboundMessage.objects.bulk_create(fresh.values())
@@ -135,19 +128,24 @@ def fingerprint(raw: bytes) -> tuple[str, str]:
     return message_id, hashlib.sha256(f"{message_id}\0{digest}".encode()).hexdigest()
 
 
+def _row(raw: bytes, message_id: str, key: str, *, source: str, at: datetime) -> InboundMessage:
+    return InboundMessage(
+        fingerprint=key,
+        message_id=message_id,
+        raw=raw,
+        size=len(raw),
+        source=source[:200],
+        received_at=at,
+    )
+
+
 def store(raw: bytes, *, source: str) -> tuple[InboundMessage, bool]:
     """Commit the raw message; (the stored row, whether it is new)."""
     message_id, key = fingerprint(raw)
     try:
         with transaction.atomic():
-            inbound = InboundMessage.objects.create(
-                fingerprint=key,
-                message_id=message_id,
-                raw=raw,
-                size=len(raw),
-                source=source[:200],
-                received_at=clock.now(),
-            )
+            inbound = _row(raw, message_id, key, source=source, at=clock.now())
+            inbound.save(force_insert=True)
         return inbound, True
     except IntegrityError:
         return InboundMessage.objects.select_related("ticket").get(fingerprint=key), False
@@ -271,14 +269,17 @@ def _ticket_by_headers(thread_ids: list[str]) -> Ticket | None:
     return Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
 
 
+def _ticket_named_in(subject: str) -> Ticket | None:
+    """The ticket whose token ``[SD#10042]`` is in ``subject``, whoever wrote it."""
+    prefix = re.escape(settings.SERVICEDESK_TICKET_PREFIX)
+    match = re.search(rf"\[{prefix}#(\d+)\]", subject, re.IGNORECASE)
+    return Ticket.objects.filter(number=int(match[1])).first() if match else None
+
+
 def _ticket_by_token(subject: str, author: User) -> Ticket | None:
     """The ticket named by ``[SD#10042]`` in the subject, if the sender takes part in it: a
     stranger who knows a number opens a new ticket instead of writing into someone else's."""
-    prefix = re.escape(settings.SERVICEDESK_TICKET_PREFIX)
-    match = re.search(rf"\[{prefix}#(\d+)\]", subject, re.IGNORECASE)
-    if not match:
-        return None
-    ticket = Ticket.objects.filter(number=int(match[1])).first()
+    ticket = _ticket_named_in(subject)
     if ticket is None or not _takes_part(ticket, author):
         return None
     return ticket
@@ -394,10 +395,8 @@ def _reply(
 def _bounce(inbound: InboundMessage, parsed: parsing.ParsedMessage, why: str) -> Outcome:
     """A delivery failure: noted (staff only) on the ticket whose mail bounced, if known."""
     ticket = _ticket_by_headers(parsed.reported_message_ids + parsed.thread_ids)
-    if ticket is None and parsed.reported_subject:
-        prefix = re.escape(settings.SERVICEDESK_TICKET_PREFIX)
-        match = re.search(rf"\[{prefix}#(\d+)\]", parsed.reported_subject, re.IGNORECASE)
-        ticket = Ticket.objects.filter(number=int(match[1])).first() if match else None
+    if ticket is None:
+        ticket = _ticket_named_in(parsed.reported_subject)
     if ticket is None:
         return _finish(inbound, Kind.BOUNCED, reason=f"{why}; no ticket of ours named in it.")
     note = f"Mail about this ticket could not be delivered ({why}).\n\n{parsed.text[:4000]}"

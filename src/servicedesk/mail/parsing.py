@@ -223,10 +223,6 @@ def _all_headers(message: Message) -> dict[str, list[str]]:
     return headers
 
 
-def _header_values(message: Message, name: str) -> list[str]:
-    return _all_headers(message).get(name, [])
-
-
 def _addresses(values: list[str]) -> list[Address]:
     found: list[Address] = []
     for name, email in getaddresses(values):
@@ -492,9 +488,10 @@ class _Body:
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
         if isinstance(inner, Message):
-            self._report_from(inner)
+            inner_headers = _all_headers(inner)
+            self._report_from(inner_headers)
             data = inner.as_bytes(policy=policy.default.clone(linesep="\r\n"))
-            subject = " ".join(_header_values(inner, "subject")) or "message"
+            subject = " ".join(inner_headers.get("subject", [])) or "message"
         else:
             data = _payload(part)
             subject = "message"
@@ -503,11 +500,11 @@ class _Body:
             FilePart(filename=f"{name}.eml", content_type="message/rfc822", content=data)
         )
 
-    def _report_from(self, inner: Message) -> None:
-        for value in _header_values(inner, "message-id"):
+    def _report_from(self, inner_headers: dict[str, list[str]]) -> None:
+        for value in inner_headers.get("message-id", []):
             self.reported_ids.extend(message_ids(value))
         if not self.reported_subject:
-            self.reported_subject = " ".join(_header_values(inner, "subject"))
+            self.reported_subject = " ".join(inner_headers.get("subject", []))
 
     def _report(self, payload: bytes) -> None:
         """Message-IDs and subject named in a delivery report's headers part."""
