@@ -57,6 +57,15 @@ def alice(db):
 
 
 @pytest.fixture
+def admin_client(client, alice):
+    """alice, made a superuser, logged in to the admin (replaces pytest-django's own)."""
+    alice.is_superuser = True
+    alice.save()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
 def bob(org_a):
     """An end user of organisation A."""
     return CustomerFactory(email="bob@alpha.example", full_name="Bob Customer", organisation=org_a)

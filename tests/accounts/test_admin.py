@@ -1,7 +1,6 @@
 """The people admin: contacts and staff on their own pages, each kept to its kind; pickers
 that offer the right people; organisations counted without N+1; the admin for staff only."""
 
-import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,14 +8,6 @@ from django.test.utils import CaptureQueriesContext
 from servicedesk.accounts.models import Group, Organisation, StaffRole, User
 from tests.factories import CustomerFactory, OrganisationFactory, StaffFactory, make_ticket
 from tests.tickets.test_admin import form_data
-
-
-@pytest.fixture
-def admin_client(client, alice):
-    alice.is_superuser = True
-    alice.save()
-    client.force_login(alice)
-    return client
 
 
 def _listed(response) -> list:

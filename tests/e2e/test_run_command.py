@@ -3,7 +3,6 @@ the scheduler beside the web server (the scheduler's first SLA sweep gets done).
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -11,11 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.ports import free_port
 
 
 def _finished_sweeps(database: Path) -> int:
@@ -30,7 +25,7 @@ def _finished_sweeps(database: Path) -> int:
 
 
 def test_run_migrates_a_fresh_data_dir_serves_health_and_runs_background_work(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the embedded default
     env.update(SERVICEDESK_DATA_DIR=str(tmp_path), PORT=str(port), WEB_CONCURRENCY="1")
     command = Path(sys.executable).parent / "servicedesk"

@@ -12,13 +12,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.ports import free_port
+
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "email"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Inbox:
@@ -33,7 +29,7 @@ class Inbox:
 @pytest.fixture
 def smtp(settings):
     """A real SMTP server; ``smtp.start()`` / ``smtp.stop()`` bring it up and down."""
-    port = _free_port()
+    port = free_port()
     inbox = Inbox()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER = "127.0.0.1", port, ""
@@ -102,7 +98,7 @@ def dovecot():
         pytest.fail("dovecot is not installed: apt-get install -y dovecot-imapd (.ci/run does)")
     directory = Path(tempfile.mkdtemp(prefix="sd-dovecot-"))
     directory.chmod(0o755)
-    port = _free_port()
+    port = free_port()
     account = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
     for sub in ("run", "state", "mail"):
         (directory / sub).mkdir()

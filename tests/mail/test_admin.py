@@ -1,7 +1,6 @@
 """The inbox in the admin: staff see the quarantine with its reasons, download the raw
 message, and process it again; nothing can be deleted."""
 
-import pytest
 from django.urls import reverse
 
 from servicedesk.mail import ingest
@@ -9,23 +8,16 @@ from servicedesk.mail.models import InboundMessage
 from servicedesk.tickets.models import Ticket
 
 
-@pytest.fixture
-def admin_client_(client, django_user_model):
-    user = django_user_model.objects.create_superuser("root@desk.example", "pw")
-    client.force_login(user)
-    return client
-
-
-def test_the_quarantine_lists_the_reason_and_gives_the_raw_message(admin_client_):
+def test_the_quarantine_lists_the_reason_and_gives_the_raw_message(admin_client):
     raw = b"Subject: <b>who</b>\r\n\r\nno sender"
     ingest.ingest(raw, source="pipe")
     inbound = InboundMessage.objects.get()
 
-    listing = admin_client_.get(
+    listing = admin_client.get(
         reverse("admin:mail_inboundmessage_changelist") + "?outcome=quarantined"
     )
-    page = admin_client_.get(reverse("admin:mail_inboundmessage_change", args=[inbound.pk]))
-    download = admin_client_.get(reverse("admin:mail_inboundmessage_raw", args=[inbound.pk]))
+    page = admin_client.get(reverse("admin:mail_inboundmessage_change", args=[inbound.pk]))
+    download = admin_client.get(reverse("admin:mail_inboundmessage_raw", args=[inbound.pk]))
 
     assert listing.status_code == page.status_code == 200
     assert b"no sender address" in page.content
@@ -34,14 +26,14 @@ def test_the_quarantine_lists_the_reason_and_gives_the_raw_message(admin_client_
     assert download["Content-Type"] == "application/octet-stream"
 
 
-def test_processing_again_turns_a_fixed_cause_into_a_ticket(admin_client_, settings):
+def test_processing_again_turns_a_fixed_cause_into_a_ticket(admin_client, settings):
     settings.SERVICEDESK_MAIL_SENDER_LIMIT = 1
     ingest.ingest(b"From: a@x.example\r\nSubject: one\r\n\r\nfirst", source="pipe")
     InboundMessage.objects.update(outcome="quarantined", reason="simulated failure")
     settings.SERVICEDESK_MAIL_SENDER_LIMIT = 30
     Ticket.objects.all().delete()
 
-    response = admin_client_.post(
+    response = admin_client.post(
         reverse("admin:mail_inboundmessage_changelist"),
         {
             "action": "process_again",
@@ -55,11 +47,11 @@ def test_processing_again_turns_a_fixed_cause_into_a_ticket(admin_client_, setti
     assert Ticket.objects.count() == 1
 
 
-def test_nothing_in_the_inbox_can_be_deleted(admin_client_):
+def test_nothing_in_the_inbox_can_be_deleted(admin_client):
     ingest.ingest(b"From: a@x.example\r\nSubject: one\r\n\r\nfirst", source="pipe")
     inbound = InboundMessage.objects.get()
 
-    response = admin_client_.post(reverse("admin:mail_inboundmessage_delete", args=[inbound.pk]))
+    response = admin_client.post(reverse("admin:mail_inboundmessage_delete", args=[inbound.pk]))
 
     assert response.status_code in (403, 302)
     assert InboundMessage.objects.filter(pk=inbound.pk).exists()

@@ -29,14 +29,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def admin_client(client, alice):
-    alice.is_superuser = True
-    alice.save()
-    client.force_login(alice)
-    return client
-
-
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
