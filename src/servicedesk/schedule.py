@@ -16,4 +16,5 @@ SCHEDULE: tuple[Job, ...] = (
     Job("sla-sweep", timedelta(minutes=1), "servicedesk.sla.tasks.sweep_sla"),
     Job("outbox-retry", timedelta(minutes=1), "servicedesk.mail.tasks.send_due_outbox"),
     Job("mail-poll", timedelta(minutes=1), "servicedesk.mail.tasks.poll_mailboxes"),
+    Job("webhook-retry", timedelta(minutes=1), "servicedesk.api.tasks.deliver_due_webhooks"),
 )

@@ -92,12 +92,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # its static files: the API docs page is served locally, no CDN
     "servicedesk.core",
     "servicedesk.accounts",
     "servicedesk.tickets",
     "servicedesk.sla",
     "servicedesk.mail",
     "servicedesk.ops",
+    "servicedesk.api",
 ]
 
 MIDDLEWARE = [
@@ -254,3 +256,17 @@ UNFOLD = {
     "SITE_HEADER": "Servicedesk",
     "SHOW_LANGUAGES": True,
 }
+
+# API: requests per minute per token (0: no limit). Counted in the cache: per process with the
+# default local-memory cache; set SERVICEDESK_CACHE_URL (redis://…) to share it between workers.
+SERVICEDESK_API_RATE_LIMIT = env_int("SERVICEDESK_API_RATE_LIMIT", 600)
+CACHE_URL = env_str("SERVICEDESK_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Webhook deliveries: how long to wait for the receiver.
+SERVICEDESK_WEBHOOK_TIMEOUT = env_int("SERVICEDESK_WEBHOOK_TIMEOUT", 10)

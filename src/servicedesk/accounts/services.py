@@ -1,9 +1,13 @@
 """Verbs on people that more than one channel needs."""
 
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from servicedesk.accounts.models import CustomerRole, EmailDomain, User
+from servicedesk.accounts.models import CustomerRole, EmailDomain, Organisation, User
+from servicedesk.core.errors import Conflict, DomainError
 
 
 def organisation_domain(email: str) -> EmailDomain | None:
@@ -41,4 +45,139 @@ def contact_for_email(email: str, *, name: str = "") -> User:
             contact.save()
     except IntegrityError:
         return User.objects.get(email=email)
+    return contact
+
+
+def contacts_for_emails(names: dict[str, str]) -> dict[str, User]:
+    """``contact_for_email`` for many addresses at once ({email: name}): existing users read
+    in one query, the others created in one insert (for imports)."""
+    names = {email.strip().lower(): name for email, name in names.items()}
+    found = {u.email: u for u in User.objects.filter(email__in=list(names))}
+    owners: dict[str, EmailDomain | None] = {}
+    fresh = []
+    for email, name in names.items():
+        if email in found:
+            continue
+        domain = email.rpartition("@")[2]
+        if domain not in owners:
+            owners[domain] = organisation_domain(email)
+        organisation = owners[domain].organisation if owners[domain] else None
+        contact = User(
+            email=email,
+            full_name=name[: User._meta.get_field("full_name").max_length],
+            organisation=organisation,
+            customer_role=CustomerRole.END_USER,
+            language=organisation.language if organisation else settings.LANGUAGE_CODE,
+            timezone=organisation.timezone if organisation else settings.TIME_ZONE,
+        )
+        contact.set_unusable_password()
+        fresh.append(contact)
+    User.objects.bulk_create(fresh, ignore_conflicts=True)
+    if fresh:  # read back: ids, and whoever another process created meanwhile
+        found.update({u.email: u for u in User.objects.filter(email__in=[c.email for c in fresh])})
+    return found
+
+
+class InvalidAccount(DomainError):
+    code = "invalid_account"
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidAccount(f"Unknown time zone {name!r}.") from None
+    return name
+
+
+@transaction.atomic
+def create_organisation(
+    *,
+    name: str,
+    email_domains: list[str] = (),
+    timezone: str = "Europe/London",
+    language: str = "en",
+    country: str = "",
+    notes: str = "",
+) -> Organisation:
+    """A customer organisation and the email domains it owns (mail from them lands in it)."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidAccount("An organisation needs a name.")
+    if Organisation.objects.filter(name__iexact=name).exists():
+        raise Conflict(f"An organisation named {name!r} exists already.", code="duplicate")
+    domains = list(dict.fromkeys(d.strip().lower().lstrip("@") for d in email_domains))
+    bad = [d for d in domains if not _DOMAIN.match(d)]
+    if bad:
+        raise InvalidAccount(f"Not email domains: {', '.join(bad)}.")
+    taken = list(EmailDomain.objects.filter(domain__in=domains).values_list("domain", flat=True))
+    if taken:
+        raise Conflict(
+            f"Domains owned by another organisation: {', '.join(taken)}.", code="duplicate"
+        )
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidAccount(f"Unknown language {language!r}.")
+    if country and not re.fullmatch(r"[A-Za-z]{2}", country):
+        raise InvalidAccount("country: an ISO 3166 code of two letters, such as GB.")
+    try:
+        with transaction.atomic():  # a savepoint: a name or domain may be taken meanwhile
+            organisation = Organisation.objects.create(
+                name=name,
+                timezone=_check_timezone(timezone),
+                language=language,
+                country=country.upper(),
+                notes=notes,
+            )
+            EmailDomain.objects.bulk_create(
+                [EmailDomain(organisation=organisation, domain=d) for d in domains]
+            )
+    except IntegrityError:
+        raise Conflict("That name or one of those domains is taken.", code="duplicate") from None
+    return organisation
+
+
+@transaction.atomic
+def create_contact(
+    *,
+    email: str,
+    name: str = "",
+    organisation: Organisation | None = None,
+    role: str = CustomerRole.END_USER,
+    phone: str = "",
+    language: str | None = None,
+    timezone: str | None = None,
+) -> User:
+    """A customer contact; they cannot log in until invited (no usable password)."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise InvalidAccount(f"Not an email address: {email!r}.")
+    if role not in CustomerRole.values:
+        raise InvalidAccount(f"Unknown role {role!r}.")
+    if role != CustomerRole.END_USER and organisation is None:
+        raise InvalidAccount("Loggers and customer administrators belong to an organisation.")
+    if User.objects.filter(email=email).exists():
+        raise Conflict(f"{email} is already a user.", code="duplicate")
+    language = language or (organisation.language if organisation else settings.LANGUAGE_CODE)
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidAccount(f"Unknown language {language!r}.")
+    contact = User(
+        email=email,
+        full_name=name.strip(),
+        phone=phone.strip(),
+        organisation=organisation,
+        customer_role=role,
+        language=language,
+        timezone=_check_timezone(
+            timezone or (organisation.timezone if organisation else settings.TIME_ZONE)
+        ),
+    )
+    contact.set_unusable_password()
+    try:
+        with transaction.atomic():  # a savepoint: someone may have made them meanwhile
+            contact.save()
+    except IntegrityError:
+        raise Conflict(f"{email} is already a user.", code="duplicate") from None
     return contact

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef
+from django.db.models import Exists, Min, OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from servicedesk.accounts.models import StaffRole, User
-from servicedesk.core import clock
+from servicedesk.core import clock, hooks
 from servicedesk.mail.outbox import queue_email
 from servicedesk.sla import clock as business_clock
 from servicedesk.sla import selectors
@@ -114,6 +114,18 @@ def _met_event(row: TicketClock, *, at: datetime, by: User | None) -> Event:
     )
 
 
+def refresh_due(ticket_ids) -> None:
+    """Keep ``Ticket.sla_due_at``: the nearest due time of each ticket's running clocks."""
+    nearest = (
+        TicketClock.objects.filter(
+            ticket_id=OuterRef("pk"), met_at=None, stopped=False, due_at__isnull=False
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    Ticket.objects.filter(pk__in=ticket_ids).update(sla_due_at=Subquery(nearest))
+
+
 def start_clocks(*, ticket: Ticket, at: datetime) -> None:
     """Start the first-response and resolution clocks of a new ticket."""
     ctx = _context(ticket, at)
@@ -123,6 +135,10 @@ def start_clocks(*, ticket: Ticket, at: datetime) -> None:
         if (row := _new_clock(ticket, kind, ctx=ctx, at=at, fresh=True))
     ]
     TicketClock.objects.bulk_create(rows)
+    # A new ticket's clocks are all running: the nearest is known without a query.
+    ticket.sla_due_at = min((r.due_at for r in rows if r.due_at), default=None)
+    if ticket.sla_due_at:
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=ticket.sla_due_at)
 
 
 def _recompute_running(ticket: Ticket, *, ctx: _Context) -> None:
@@ -148,6 +164,7 @@ def _recompute_running(ticket: Ticket, *, ctx: _Context) -> None:
 def on_retriage(*, ticket: Ticket, at: datetime) -> None:
     """The priority changed: recompute running clocks from their original start."""
     _recompute_running(ticket, ctx=_context(ticket, at))
+    refresh_due([ticket.pk])
 
 
 def on_public_reply(*, ticket: Ticket, by: User | None, at: datetime) -> list[Event]:
@@ -168,6 +185,7 @@ def on_public_reply(*, ticket: Ticket, by: User | None, at: datetime) -> list[Ev
         row = _new_clock(ticket, ClockKind.NEXT_UPDATE, ctx=_context(ticket, at), at=at)
         if row:
             row.save()
+    refresh_due([ticket.pk])
     return events
 
 
@@ -207,6 +225,7 @@ def on_status_change(
         if reopened and ctx.target is not None and ctx.target.follow_up:
             row = _new_clock(ticket, ClockKind.NEXT_UPDATE, ctx=ctx, at=at)
             row.save()
+    refresh_due([ticket.pk])
     return events
 
 
@@ -284,7 +303,7 @@ def _record(row: TicketClock, *, what: str, managers: list[User] | None = None) 
         )
         if not won:
             return False
-        Event.objects.create(
+        event = Event.objects.create(
             ticket_id=row.ticket_id,
             actor=None,
             at=moment,
@@ -292,6 +311,7 @@ def _record(row: TicketClock, *, what: str, managers: list[User] | None = None) 
             field=row.kind,
             new={"due": row.due_at.isoformat()},
         )
+        hooks.events_recorded([event])
         _notify(row, what=what, managers=_support_managers() if managers is None else managers)
     return True
 
@@ -399,5 +419,6 @@ def backfill_clocks(*, ticket_ids=None, batch: int = 2000) -> int:
         with transaction.atomic():
             Pause.objects.bulk_create(pauses)
             TicketClock.objects.bulk_create(rows)
+            refresh_due([t.pk for t in chunk])
         written += len(rows)
     return written

@@ -225,6 +225,13 @@ class Ticket(models.Model):
     score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
     priority = models.CharField(_("priority"), max_length=30, blank=True)
 
+    # Where an imported ticket came from (another desk's id): imports are idempotent by it.
+    external_id = models.CharField(
+        _("external id"), max_length=100, null=True, blank=True, unique=True, editable=False
+    )
+    # The nearest due time of the ticket's running SLA clocks (kept by the SLA services),
+    # so lists can put what is due first without reading every clock.
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
@@ -244,6 +251,7 @@ class Ticket(models.Model):
             models.Index(fields=["group", "status"], name="ticket_group_status"),
             models.Index(fields=["updated_at"], name="ticket_updated"),
             models.Index(fields=["created_at"], name="ticket_created"),
+            models.Index(fields=["sla_due_at", "number"], name="ticket_sla_due"),
         ]
         constraints = [
             models.CheckConstraint(

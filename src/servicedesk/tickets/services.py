@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 
 from servicedesk.accounts.models import Group, Organisation, User
-from servicedesk.core import clock, config_cache
+from servicedesk.core import clock, config_cache, hooks
 from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
 from servicedesk.mail import notifications
 from servicedesk.sla import services as sla
@@ -108,6 +108,12 @@ def _event(
         reason=reason,
         internal=internal,
     )
+
+
+def _record(events: list[Event]) -> None:
+    """Write a change's events, and tell the listeners (webhooks) in the same transaction."""
+    Event.objects.bulk_create(events)
+    hooks.events_recorded(events)
 
 
 def allocate_numbers(count: int) -> range:
@@ -247,7 +253,7 @@ def create_ticket(
         ),
     ]
     events += _store_uploads(ticket, comment=None, by=by, uploads=uploads, at=now)
-    Event.objects.bulk_create(events)
+    _record(events)
     sla.start_clocks(ticket=ticket, at=now)
     if acknowledge:
         notifications.acknowledge(ticket)
@@ -340,7 +346,7 @@ def change_status(*, ticket: Ticket, to: str, by: User | None, reason: str = "")
     events = _move(ticket, to=target, by=by, at=now, reason=reason)
     ticket.updated_at = now
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
-    Event.objects.bulk_create(events)
+    _record(events)
     return ticket
 
 
@@ -388,7 +394,7 @@ def confirm_triage(*, ticket: Ticket, urgency: int, impact: int, by: User | None
             "updated_at",
         ]
     )
-    Event.objects.bulk_create(events)
+    _record(events)
     return ticket
 
 
@@ -413,7 +419,7 @@ def assign(*, ticket: Ticket, assignee: User | None, by: User | None) -> Ticket:
     )
     ticket.assignee, ticket.updated_at = assignee, now
     ticket.save(update_fields=["assignee", "updated_at"])
-    event.save()
+    _record([event])
     return ticket
 
 
@@ -437,7 +443,7 @@ def move_to_group(*, ticket: Ticket, group: Group, by: User | None, reason: str 
     )
     ticket.group, ticket.updated_at = group, now
     ticket.save(update_fields=["group", "updated_at"])
-    event.save()
+    _record([event])
     return ticket
 
 
@@ -520,7 +526,7 @@ def update_details(*, ticket: Ticket, by: User | None, **changes: Any) -> Ticket
     if changed:
         ticket.updated_at = now
         ticket.save(update_fields=[*changed, "updated_at"])
-        Event.objects.bulk_create(events)
+        _record(events)
         if {"organisation", "product"} & set(changed):
             sla.on_retriage(ticket=ticket, at=now)  # another contract or product may apply
     return ticket
@@ -589,7 +595,7 @@ def add_comment(
         events += sla.on_public_reply(ticket=ticket, by=author, at=now)
     ticket.updated_at = now
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
-    Event.objects.bulk_create(events)
+    _record(events)
     if desk_reply:
         notifications.public_reply(comment)
     return comment
@@ -609,7 +615,7 @@ def link_tickets(*, source: Ticket, target: Ticket, kind: str, by: User | None) 
     link = TicketLink.objects.create(
         source=source, target=target, kind=kind, created_by=by, created_at=now
     )
-    Event.objects.bulk_create(
+    _record(
         [
             _event(
                 source,
@@ -639,7 +645,7 @@ def unlink_tickets(*, link: TicketLink, by: User | None) -> None:
     _require_staff(by, "unlink tickets")
     now = clock.now()
     source, target = link.source, link.target
-    Event.objects.bulk_create(
+    _record(
         [
             _event(
                 source,

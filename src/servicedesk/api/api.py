@@ -1,0 +1,153 @@
+"""The API: one NinjaAPI at /api/v1/, Bearer tokens, domain errors mapped to statuses.
+
+Handlers (one module per resource) stay thin: parse, call a service or selector, present.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from servicedesk.api import tokens
+from servicedesk.api.common import PreconditionFailed
+from servicedesk.core import clock
+from servicedesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+
+logger = logging.getLogger(__name__)
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many requests.")
+        self.retry_after = retry_after
+
+
+def check_rate(token_id: int) -> None:
+    """A fixed one-minute window per token: ``SERVICEDESK_API_RATE_LIMIT`` requests."""
+    limit = settings.SERVICEDESK_API_RATE_LIMIT
+    if not limit:
+        return
+    now = time.time()
+    window = int(now // 60)
+    key = f"api-rate:{token_id}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+        used = 1
+    if used > limit:
+        raise RateLimited(retry_after=max(1, int((window + 1) * 60 - now) + 1))
+
+
+class BearerToken(HttpBearer):
+    openapi_description = "A token from `servicedesk token create EMAIL`."
+
+    def authenticate(self, request, token):
+        row = tokens.authenticate(token)
+        if row is None:
+            return None
+        check_rate(row.pk)
+        now = clock.now()
+        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+            type(row).objects.filter(pk=row.pk).update(last_used_at=now)  # once a minute at most
+        request.user = row.user
+        return row.user
+
+
+api = NinjaAPI(
+    title="Servicedesk API",
+    version="1",
+    description="Everything a person can do on the desk's pages. Tokens act as their user.",
+    auth=BearerToken(),
+    urls_namespace="api",
+)
+
+
+def error(request, status: int, code: str, message: str, errors=None, headers=None):
+    body = {"code": code, "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    response = api.create_response(request, body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request, exc: DomainError):
+    if isinstance(exc, NotFound):
+        status = 404
+    elif isinstance(exc, PreconditionFailed):
+        status = 412
+    elif isinstance(exc, Conflict):
+        status = 409
+    elif isinstance(exc, PermissionDenied):
+        status = 403  # only for what the caller can see: what they cannot see is a 404
+    else:
+        status = 422
+    return error(request, status, exc.code, exc.message)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc: ValidationError):
+    errors = [
+        {
+            "loc": [str(part) for part in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in exc.errors
+    ]
+    return error(request, 422, "invalid_request", "The request does not match the schema.", errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorised(request, exc):
+    return error(
+        request,
+        401,
+        "unauthorized",
+        "A valid token is required: Authorization: Bearer <token>.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    code = "bad_request" if exc.status_code == 400 else f"http_{exc.status_code}"
+    return error(request, exc.status_code, code, exc.message)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request, exc: RateLimited):
+    return error(
+        request,
+        429,
+        "rate_limited",
+        f"More than {settings.SERVICEDESK_API_RATE_LIMIT} requests a minute with this token.",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def _register_routers() -> None:
+    from servicedesk.api import directory, imports, tickets, webhooks_api
+
+    api.add_router("/tickets", tickets.router, tags=["tickets"])
+    api.add_router("/imports", imports.router, tags=["imports"])
+    api.add_router("/webhooks", webhooks_api.router, tags=["webhooks"])
+    api.add_router("/", directory.router, tags=["directory"])
+
+
+_register_routers()

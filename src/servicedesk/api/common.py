@@ -1,0 +1,68 @@
+"""What every resource module of the API shares: the caller, roles, errors, ETags."""
+
+import hashlib
+
+from django.db import transaction
+
+from servicedesk.accounts.models import StaffRole, User
+from servicedesk.api.schemas import Error
+from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
+from servicedesk.tickets.models import Ticket
+
+# Documented on every operation, so the schema says what a client may get back.
+ERRORS = {400: Error, 401: Error, 404: Error, 422: Error, 429: Error}
+CHANGE_ERRORS = {**ERRORS, 403: Error, 409: Error, 412: Error}
+
+ADMIN_ROLES = (StaffRole.IT_ADMINISTRATOR, StaffRole.SUPPORT_MANAGER)
+
+
+class PreconditionFailed(DomainError):
+    code = "precondition_failed"
+
+
+def caller(request) -> User:
+    return request.auth
+
+
+def is_admin(user: User) -> bool:
+    return user.is_staff and (user.is_superuser or user.staff_role in ADMIN_ROLES)
+
+
+def require_staff(user: User) -> None:
+    """Desk-only resources do not exist for customers: 404, never a 403 that confirms them."""
+    if not user.is_staff:
+        raise NotFound("Not found.")
+
+
+def require_admin(user: User) -> None:
+    require_staff(user)
+    if not is_admin(user):
+        raise PermissionDenied("Only administrators can change this.")
+
+
+def etag(ticket: Ticket) -> str:
+    """Changes with every change to the ticket (services always move ``updated_at``)."""
+    version = f"{ticket.pk}:{ticket.updated_at.isoformat()}"
+    return '"' + hashlib.sha256(version.encode()).hexdigest()[:20] + '"'
+
+
+def locked_ticket(request, number: int) -> Ticket:
+    """The ticket under a row lock, as the caller may see it; checks ``If-Match``.
+
+    Call inside ``transaction.atomic()``: the lock holds until the change is written, so
+    nobody changes the ticket between the check and the change.
+    """
+    assert transaction.get_connection().in_atomic_block
+    ticket = (
+        Ticket.objects.visible_to(caller(request)).select_for_update().filter(number=number).first()
+    )
+    if ticket is None:
+        raise NotFound(f"No ticket numbered {number}.")
+    expected = request.headers.get("If-Match")
+    if expected:
+        tags = {t.strip().removeprefix("W/") for t in expected.split(",")}
+        if "*" not in tags and etag(ticket) not in tags:
+            raise PreconditionFailed(
+                "The ticket changed since you read it: read it again (its ETag) and retry."
+            )
+    return ticket

@@ -1,0 +1,156 @@
+"""Models as the API shows them. Lists are presented in batches: one query for all clocks."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.urls import reverse
+
+from servicedesk.accounts.models import Organisation, User
+from servicedesk.core import clock
+from servicedesk.sla.models import ClockKind, TicketClock
+from servicedesk.sla.selectors import clock_state
+from servicedesk.tickets import triage
+from servicedesk.tickets.models import Comment, Ticket
+
+TICKET_RELATIONS = ("organisation", "requester", "assignee", "group", "product", "category")
+_SEVERITY = {"ok": 1, "warning": 2, "breached": 3}
+
+
+def ref(obj) -> dict | None:
+    return None if obj is None else {"id": obj.pk, "name": str(obj.name)}
+
+
+def person(user: User | None) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "email": user.email, "name": user.display_name}
+
+
+def _assessment(pair) -> dict | None:
+    if pair is None:
+        return None
+    urgency, impact = pair
+    return {
+        "urgency": urgency,
+        "impact": impact,
+        "score": triage.score(urgency=urgency, impact=impact),
+    }
+
+
+def _sla(clocks: list[TicketClock]) -> dict:
+    """The current clock of each kind: when each is due while it runs, and the worst state."""
+    current: dict[str, TicketClock] = {}
+    for row in clocks:  # oldest first: the last of each kind is the current one
+        current[row.kind] = row
+    now = clock.now()
+    due, states, paused = {}, [], False
+    for kind, row in current.items():
+        state = clock_state(row, now=now, calendar=None)
+        running = row.met_at is None and not row.stopped
+        if running:
+            due[kind] = row.due_at
+            paused = paused or state.paused
+            states.append(state.state)
+        elif row.met_at:
+            states.append("met")
+    live = [s for s in states if s in _SEVERITY]
+    overall = max(live, key=_SEVERITY.__getitem__) if live else "met" if states else "none"
+    return {
+        "first_response_due": due.get(ClockKind.FIRST_RESPONSE),
+        "next_update_due": due.get(ClockKind.NEXT_UPDATE),
+        "resolution_due": due.get(ClockKind.RESOLUTION),
+        "paused": paused,
+        "state": overall,
+    }
+
+
+def tickets(rows: Sequence[Ticket]) -> list[dict]:
+    """Tickets (with ``TICKET_RELATIONS`` selected) as JSON-ready dicts."""
+    clocks: dict[int, list[TicketClock]] = defaultdict(list)
+    for row in TicketClock.objects.filter(ticket_id__in=[t.pk for t in rows]).order_by(
+        "started_at", "pk"
+    ):
+        clocks[row.ticket_id].append(row)
+    return [
+        {
+            "number": t.number,
+            "reference": t.reference,
+            "subject": t.subject,
+            "description": t.description,
+            "status": t.status,
+            "channel": t.channel,
+            "priority": t.priority,
+            "score": t.score,
+            "triage": {
+                "proposed": _assessment(t.proposed_triage),
+                "confirmed": _assessment(t.confirmed_triage),
+            },
+            "sla": _sla(clocks[t.pk]),
+            "organisation": ref(t.organisation),
+            "requester": person(t.requester),
+            "assignee": person(t.assignee),
+            "group": ref(t.group),
+            "product": ref(t.product),
+            "category": ref(t.category),
+            "cc": list(t.cc),
+            "steps_to_reproduce": t.steps_to_reproduce,
+            "users_affected": t.users_affected,
+            "present_since": t.present_since,
+            "investigations_done": t.investigations_done,
+            "business_impact": t.business_impact,
+            "created_at": t.created_at,
+            "updated_at": t.updated_at,
+            "resolved_at": t.resolved_at,
+            "closed_at": t.closed_at,
+        }
+        for t in rows
+    ]
+
+
+def comment(row: Comment) -> dict:
+    return {
+        "id": row.pk,
+        "body": row.body,
+        "folded": row.folded,
+        "internal": row.internal,
+        "channel": row.channel,
+        "author": person(row.author),
+        "created_at": row.created_at,
+        "attachments": [
+            {
+                "id": a.pk,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "url": reverse("attachment-download", args=[a.pk]),
+            }
+            for a in row.attachments.all()
+        ],
+    }
+
+
+def organisation(row: Organisation) -> dict:
+    return {
+        "id": row.pk,
+        "name": row.name,
+        "email_domains": [d.domain for d in row.email_domains.all()],
+        "timezone": row.timezone,
+        "language": row.language,
+        "country": str(row.country or ""),
+        "notes": row.notes,
+        "created_at": row.created_at,
+    }
+
+
+def contact(user: User) -> dict:
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "name": user.full_name,
+        "organisation": user.organisation_id,
+        "role": user.customer_role,
+        "phone": user.phone,
+        "language": user.language,
+        "timezone": user.timezone,
+        "is_active": user.is_active,
+    }

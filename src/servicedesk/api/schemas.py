@@ -1,0 +1,396 @@
+"""What the API accepts and answers. Pydantic models via Ninja; OpenAPI is made from these."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+from pydantic import StringConstraints
+
+from servicedesk.accounts.models import CustomerRole, SupportLevel
+from servicedesk.api.models import WebhookEvent
+from servicedesk.tickets.models import CategoryKind, Channel, LinkKind
+from servicedesk.tickets.workflow import Status
+
+Level = Annotated[int, Field(ge=1, le=4)]
+Text = Annotated[str, StringConstraints(max_length=100_000)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+]
+
+
+def _enum(name: str, values) -> type[StrEnum]:
+    """An enum of the model's choices, so OpenAPI lists them and input is checked against them."""
+    return StrEnum(name, {str(v).upper(): str(v) for v in values})  # type: ignore[return-value]
+
+
+StatusName = _enum("StatusName", [s.value for s in Status])
+ChannelName = _enum("ChannelName", Channel.values)
+LinkKindName = _enum("LinkKindName", LinkKind.values)
+CategoryKindName = _enum("CategoryKindName", CategoryKind.values)
+LevelName = _enum("LevelName", SupportLevel.values)
+RoleName = _enum("RoleName", CustomerRole.values)
+EventName = _enum("EventName", WebhookEvent.values)
+Language = Literal["en", "fr", "nb"]
+
+
+class Error(Schema):
+    code: str
+    message: str
+    errors: list[dict] | None = None
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class Person(Schema):
+    id: int
+    email: str
+    name: str
+
+
+class Assessment(Schema):
+    urgency: int
+    impact: int
+    score: int
+
+
+class Triage(Schema):
+    proposed: Assessment | None
+    confirmed: Assessment | None
+
+
+class Sla(Schema):
+    first_response_due: datetime | None
+    next_update_due: datetime | None
+    resolution_due: datetime | None
+    paused: bool
+    state: Literal["none", "ok", "warning", "breached", "met"]
+
+
+class TicketOut(Schema):
+    number: int
+    reference: str
+    subject: str
+    description: str
+    status: StatusName
+    channel: str
+    priority: str
+    score: int | None
+    triage: Triage
+    sla: Sla
+    organisation: Ref | None
+    requester: Person
+    assignee: Person | None
+    group: Ref | None
+    product: Ref | None
+    category: Ref | None
+    cc: list[str]
+    steps_to_reproduce: str
+    users_affected: int | None
+    present_since: date | None
+    investigations_done: str
+    business_impact: str
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class TicketIn(Schema):
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=250)]
+    description: Text = ""
+    urgency: Level | None = None
+    impact: Level | None = None
+    requester_email: Email | None = None
+    requester_name: Annotated[str, StringConstraints(max_length=200)] = ""
+    organisation: int | None = None
+    product: int | None = None
+    category: int | None = None
+    channel: ChannelName = ChannelName.API
+    steps_to_reproduce: Text = ""
+    users_affected: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    present_since: date | None = None
+    investigations_done: Text = ""
+    business_impact: Text = ""
+    cc: Annotated[list[Email], Field(max_length=50)] = []
+
+
+class TicketPatch(Schema):
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=250)] | None = None
+    description: Text | None = None
+    steps_to_reproduce: Text | None = None
+    users_affected: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    present_since: date | None = None
+    investigations_done: Text | None = None
+    business_impact: Text | None = None
+    product: int | None = None
+    category: int | None = None
+    organisation: int | None = None
+
+
+class AttachmentIn(Schema):
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    content_type: Annotated[str, StringConstraints(max_length=100)] = "application/octet-stream"
+    content_base64: str
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+
+class ReplyIn(Schema):
+    body: Text = ""
+    internal: bool = False
+    attachments: Annotated[list[AttachmentIn], Field(max_length=20)] = []
+
+
+class ReplyOut(Schema):
+    id: int
+    body: str
+    folded: str
+    internal: bool
+    channel: str
+    author: Person | None
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+
+class TriageIn(Schema):
+    urgency: Level
+    impact: Level
+
+
+class StatusIn(Schema):
+    status: StatusName
+    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class AssignmentIn(Schema):
+    """Who has the ticket: ``assignee`` (a staff user's id, or null to take it back) and,
+    when given, the ``group`` it moves to."""
+
+    assignee: int | None = None
+    group: int | None = None
+    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class LinkIn(Schema):
+    ticket: int = Field(description="The number of the other ticket.")
+    kind: LinkKindName
+
+
+class LinkOut(Schema):
+    id: int
+    kind: str
+    direction: Literal["outgoing", "incoming"]
+    ticket: int
+    created_at: datetime
+
+
+class OrganisationIn(Schema):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    email_domains: Annotated[list[str], Field(max_length=50)] = []
+    timezone: Annotated[str, StringConstraints(max_length=64)] = "Europe/London"
+    language: Language = "en"
+    country: Annotated[str, StringConstraints(max_length=2)] = ""
+    notes: Text = ""
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
+    email_domains: list[str]
+    timezone: str
+    language: str
+    country: str
+    notes: str
+    created_at: datetime
+
+
+class ContactIn(Schema):
+    email: Email
+    name: Annotated[str, StringConstraints(max_length=200)] = ""
+    organisation: int | None = None
+    role: RoleName = RoleName.END_USER
+    phone: Annotated[str, StringConstraints(max_length=50)] = ""
+    language: Language | None = None
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class ContactOut(Schema):
+    id: int
+    email: str
+    name: str
+    organisation: int | None
+    role: str
+    phone: str
+    language: str
+    timezone: str
+    is_active: bool
+
+
+class ProductIn(Schema):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    vendor: int | None = None
+    default_group: int | None = None
+    is_active: bool = True
+
+
+class ProductOut(Schema):
+    id: int
+    name: str
+    vendor: int | None
+    default_group: int | None
+    is_active: bool
+
+
+class CategoryIn(Schema):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    kind: CategoryKindName
+    default_group: int | None = None
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    kind: str
+    default_group: int | None
+
+
+class GroupIn(Schema):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    level: LevelName
+    email: Email | Literal[""] = ""
+    is_default_intake: bool = False
+
+
+class GroupOut(Schema):
+    id: int
+    name: str
+    level: str
+    email: str
+    is_default_intake: bool
+    members: list[int]
+
+
+class CalendarOut(Schema):
+    id: int
+    name: str
+    timezone: str
+    holiday_country: str
+    holiday_subdivision: str
+    opening_hours: list[dict]
+
+
+class PolicyTargetOut(Schema):
+    priority: str
+    first_response: str | None
+    follow_up: str | None
+    resolution: str | None
+
+
+class PolicyOut(Schema):
+    id: int
+    name: str
+    calendar: int
+    organisation: int | None
+    product: int | None
+    is_default: bool
+    warning_percent: int
+    targets: list[PolicyTargetOut]
+
+
+class TokenOut(Schema):
+    prefix: str
+    name: str
+    user: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class WebhookIn(Schema):
+    url: Annotated[str, StringConstraints(max_length=500, pattern=r"^https?://[^\s]+$")]
+    events: Annotated[list[EventName], Field(min_length=1, max_length=10)]
+    description: Annotated[str, StringConstraints(max_length=200)] = ""
+    is_active: bool = True
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    events: list[str]
+    description: str
+    is_active: bool
+    created_at: datetime
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="The signing secret; shown only when the webhook is made.")
+
+
+class DeliveryOut(Schema):
+    id: int
+    webhook: int
+    message_id: str
+    event: str
+    status: str
+    attempts: int
+    response_status: int | None
+    last_error: str
+    created_at: datetime
+    delivered_at: datetime | None
+    next_attempt_at: datetime
+    payload: dict
+
+
+class ImportReply(Schema):
+    author_email: Email
+    body: Text
+    internal: bool = False
+    created_at: datetime
+
+
+class ImportStatusChange(Schema):
+    status: StatusName
+    at: datetime
+
+
+class ImportTicket(Schema):
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=250)]
+    description: Text = ""
+    requester_email: Email
+    requester_name: Annotated[str, StringConstraints(max_length=200)] = ""
+    organisation: int | None = None
+    status: StatusName = StatusName.NEW
+    urgency: Level | None = None
+    impact: Level | None = None
+    created_at: datetime
+    updated_at: datetime | None = None
+    thread: Annotated[list[ImportReply], Field(max_length=1000)] = []
+    status_history: Annotated[list[ImportStatusChange], Field(max_length=1000)] = []
+
+
+class ImportedTicket(Schema):
+    external_id: str
+    number: int
+    created: bool
+
+
+class ImportResult(Schema):
+    created: int
+    skipped: int
+    tickets: list[ImportedTicket]

@@ -1,0 +1,418 @@
+"""/api/v1/tickets: file, list, read, change; replies, triage, status, assignment, links."""
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import FileResponse, HttpResponse
+from ninja import Query, Router
+
+from servicedesk.accounts.models import Group, Organisation, User
+from servicedesk.accounts.services import contact_for_email
+from servicedesk.api import present
+from servicedesk.api.common import (
+    CHANGE_ERRORS,
+    ERRORS,
+    caller,
+    etag,
+    locked_ticket,
+    require_staff,
+)
+from servicedesk.api.schemas import (
+    AssignmentIn,
+    LinkIn,
+    LinkOut,
+    ReplyIn,
+    ReplyOut,
+    StatusIn,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    TriageIn,
+)
+from servicedesk.core.errors import DomainError, NotFound
+from servicedesk.tickets import selectors, services
+from servicedesk.tickets.models import Category, Channel, Product, Ticket, TicketLink
+from servicedesk.tickets.workflow import Status
+
+router = Router()
+
+
+class InvalidQuery(DomainError):
+    code = "invalid_query"
+
+
+class InvalidReference(DomainError):
+    code = "invalid_reference"
+
+
+def _one(model, pk: int | None, field: str):
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise InvalidReference(f"{field}: no {model._meta.verbose_name} with id {pk}.")
+    return found
+
+
+def _present_one(request, response: HttpResponse, number: int) -> dict:
+    ticket = selectors.get_ticket(user=caller(request), number=number)
+    response["ETag"] = etag(ticket)
+    return present.tickets([ticket])[0]
+
+
+# -- filing and reading ---------------------------------------------------------------------
+
+
+@router.post("", response={201: TicketOut, **CHANGE_ERRORS}, summary="File a ticket")
+def create_ticket(request, response: HttpResponse, data: TicketIn):
+    """Staff file for a customer (``requester_email``: an existing contact, or a new one made
+    the way an email makes one); a customer files for itself (or, as a logger or customer
+    administrator, for a colleague). ``urgency`` and ``impact`` are the requester's proposal."""
+    user = caller(request)
+    if user.is_staff:
+        if not data.requester_email:
+            raise InvalidReference("requester_email: staff file tickets on a customer's behalf.")
+        requester = contact_for_email(data.requester_email, name=data.requester_name)
+    elif data.requester_email and data.requester_email.lower() != user.email:
+        requester = User.objects.filter(email=data.requester_email.lower(), is_active=True).first()
+        if requester is None or requester.organisation_id != user.organisation_id:
+            raise InvalidReference("requester_email: not a colleague in your organisation.")
+    else:
+        requester = user
+    ticket = services.create_ticket(
+        by=user,
+        requester=requester,
+        subject=data.subject,
+        channel=data.channel if user.is_staff else Channel.API,
+        description=data.description,
+        organisation=_one(Organisation, data.organisation, "organisation"),
+        product=_one(Product, data.product, "product"),
+        category=_one(Category, data.category, "category"),
+        urgency=data.urgency,
+        impact=data.impact,
+        steps_to_reproduce=data.steps_to_reproduce,
+        users_affected=data.users_affected,
+        present_since=data.present_since,
+        investigations_done=data.investigations_done,
+        business_impact=data.business_impact,
+        cc=data.cc,
+    )
+    return 201, _present_one(request, response, ticket.number)
+
+
+ORDERINGS = (
+    "sla_due",
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "number",
+    "-number",
+)
+
+
+def _csv(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _encode_cursor(ticket: Ticket, ordering: str) -> str:
+    field = ordering.lstrip("-")
+    value = ticket.sla_due_at if field == "sla_due" else getattr(ticket, field)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([ordering, value, ticket.number]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(cursor: str, ordering: str) -> Q:
+    """The keyset condition for the rows after ``cursor`` (ties broken by number)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, value, number = json.loads(raw)
+        if kind != ordering or not isinstance(number, int):
+            raise ValueError
+        if value is not None and ordering.lstrip("-") != "number":
+            value = datetime.fromisoformat(value)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidQuery("cursor: not a cursor from this listing and ordering.") from None
+    if ordering == "sla_due":
+        if value is None:
+            return Q(sla_due_at__isnull=True, number__gt=number)
+        return (
+            Q(sla_due_at__gt=value)
+            | Q(sla_due_at=value, number__gt=number)
+            | Q(sla_due_at__isnull=True)
+        )
+    field = ordering.lstrip("-")
+    if field == "number":
+        return Q(number__lt=number) if ordering.startswith("-") else Q(number__gt=number)
+    op = "lt" if ordering.startswith("-") else "gt"
+    return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"number__{op}": number})
+
+
+def _order_by(ordering: str) -> list:
+    if ordering == "sla_due":
+        return [F("sla_due_at").asc(nulls_last=True), "number"]
+    if ordering.lstrip("-") == "number":
+        return [ordering]
+    return [ordering, "-number" if ordering.startswith("-") else "number"]
+
+
+@router.get("", response={200: TicketPage, **ERRORS}, summary="List tickets")
+def list_tickets(
+    request,
+    status: str | None = Query(None, description="One or more statuses, comma-separated."),
+    priority: str | None = Query(None, description="One or more priorities, comma-separated."),
+    group: int | None = None,
+    assignee: str | None = Query(None, description="A staff user's id, `me` or `none`."),
+    organisation: int | None = None,
+    product: int | None = None,
+    updated_since: datetime | None = None,
+    q: str | None = Query(None, max_length=200, description="A number or words of the subject."),
+    ordering: str = Query("sla_due", description="One of " + ", ".join(ORDERINGS) + "."),
+    cursor: str | None = Query(None, max_length=400),
+    limit: int = Query(25, ge=1, le=100),
+):
+    """The tickets the token's user may see; by default the nearest SLA due time first."""
+    user = caller(request)
+    if ordering not in ORDERINGS:
+        raise InvalidQuery(f"ordering: one of {', '.join(ORDERINGS)}.")
+    rows = selectors.tickets_for(user)
+    if statuses := _csv(status):
+        unknown = set(statuses) - {s.value for s in Status}
+        if unknown:
+            raise InvalidQuery(f"status: unknown {', '.join(sorted(unknown))}.")
+        rows = rows.filter(status__in=statuses)
+    if priorities := _csv(priority):
+        rows = rows.filter(priority__in=priorities)
+    if group is not None:
+        rows = rows.filter(group_id=group)
+    if assignee == "me":
+        rows = rows.filter(assignee_id=user.pk)
+    elif assignee == "none":
+        rows = rows.filter(assignee__isnull=True)
+    elif assignee:
+        if not assignee.isdigit():
+            raise InvalidQuery("assignee: a user id, `me` or `none`.")
+        rows = rows.filter(assignee_id=int(assignee))
+    if organisation is not None:
+        rows = rows.filter(organisation_id=organisation)
+    if product is not None:
+        rows = rows.filter(product_id=product)
+    if updated_since is not None:
+        rows = rows.filter(updated_at__gte=updated_since)
+    if q and q.strip():
+        words = q.strip()
+        digits = words.upper().removeprefix("SD-").removeprefix("#")
+        if digits.isdigit() and len(digits) < 19:
+            rows = rows.filter(number=int(digits))
+        else:
+            rows = rows.filter(subject__icontains=words)
+    if cursor:
+        rows = rows.filter(_after(cursor, ordering))
+    page = list(
+        rows.select_related(*present.TICKET_RELATIONS).order_by(*_order_by(ordering))[: limit + 1]
+    )
+    more = len(page) > limit
+    page = page[:limit]
+    return {
+        "items": present.tickets(page),
+        "next_cursor": _encode_cursor(page[-1], ordering) if more else None,
+    }
+
+
+@router.get("/{number}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
+def get_ticket(request, response: HttpResponse, number: int):
+    """With an ``ETag``: send it back as ``If-Match`` with a change to be sure nobody changed
+    the ticket meanwhile (412 if they did)."""
+    return _present_one(request, response, number)
+
+
+@router.patch("/{number}", response={200: TicketOut, **CHANGE_ERRORS}, summary="Edit details")
+def update_ticket(request, response: HttpResponse, number: int, data: TicketPatch):
+    user = caller(request)
+    changes = data.dict(exclude_unset=True)
+    for name, model in (
+        ("product", Product),
+        ("category", Category),
+        ("organisation", Organisation),
+    ):
+        if name in changes:
+            changes[name] = _one(model, changes[name], name)
+    with transaction.atomic():
+        ticket = locked_ticket(request, number)
+        services.update_details(ticket=ticket, by=user, **changes)
+    return _present_one(request, response, number)
+
+
+# -- the thread -----------------------------------------------------------------------------
+
+
+@router.get("/{number}/replies", response={200: list[ReplyOut], **ERRORS}, summary="Thread")
+def list_replies(request, number: int):
+    """The replies (and, for staff, internal notes) of the ticket, oldest first."""
+    user = caller(request)
+    ticket = selectors.get_ticket(user=user, number=number)
+    return [present.comment(c) for c in selectors.thread(user=user, ticket=ticket)]
+
+
+def _uploads(data: ReplyIn) -> list[services.Upload]:
+    uploads = []
+    for part in data.attachments:
+        try:
+            content = base64.b64decode(part.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise services.InvalidTicket(
+                f"attachments: {part.filename} is not valid base64."
+            ) from None
+        uploads.append(
+            services.Upload(
+                filename=part.filename,
+                content_type=part.content_type,
+                file=ContentFile(content, name=part.filename),
+            )
+        )
+    return uploads
+
+
+@router.post(
+    "/{number}/replies", response={201: ReplyOut, **CHANGE_ERRORS}, summary="Reply or note"
+)
+def add_reply(request, number: int, data: ReplyIn):
+    """A public reply (emailed to the requester when the desk writes it) or, for staff, an
+    internal note (``internal``: never emailed, never shown to customers)."""
+    user = caller(request)
+    uploads = _uploads(data)
+    with transaction.atomic():
+        ticket = locked_ticket(request, number)
+        comment = services.add_comment(
+            ticket=ticket,
+            author=user,
+            body=data.body,
+            internal=data.internal,
+            channel=Channel.API,
+            uploads=uploads,
+        )
+    comment = selectors.thread(user=user, ticket=ticket).get(pk=comment.pk)
+    return 201, present.comment(comment)
+
+
+@router.get(
+    "/{number}/attachments/{attachment_id}",
+    response={200: None, **ERRORS},
+    summary="Download an attachment",
+)
+def download_attachment(request, number: int, attachment_id: int):
+    user = caller(request)
+    ticket = selectors.get_ticket(user=user, number=number)
+    attachment = selectors.get_attachment(user=user, attachment_id=attachment_id)
+    if attachment.ticket_id != ticket.pk:
+        raise NotFound("No such attachment.")
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# -- the desk's moves -----------------------------------------------------------------------
+
+
+@router.post("/{number}/triage", response={200: TicketOut, **CHANGE_ERRORS}, summary="Triage")
+def confirm_triage(request, response: HttpResponse, number: int, data: TriageIn):
+    """The desk confirms (or corrects) urgency and impact; score, priority and SLA follow."""
+    with transaction.atomic():
+        ticket = locked_ticket(request, number)
+        services.confirm_triage(
+            ticket=ticket, urgency=data.urgency, impact=data.impact, by=caller(request)
+        )
+    return _present_one(request, response, number)
+
+
+@router.post("/{number}/status", response={200: TicketOut, **CHANGE_ERRORS}, summary="Move")
+def change_status(request, response: HttpResponse, number: int, data: StatusIn):
+    """409 with the reason when the workflow does not allow the move."""
+    with transaction.atomic():
+        ticket = locked_ticket(request, number)
+        services.change_status(
+            ticket=ticket, to=str(data.status), by=caller(request), reason=data.reason
+        )
+    return _present_one(request, response, number)
+
+
+@router.post("/{number}/assignment", response={200: TicketOut, **CHANGE_ERRORS}, summary="Assign")
+def assign(request, response: HttpResponse, number: int, data: AssignmentIn):
+    user = caller(request)
+    require_staff(user)
+    fields = data.dict(exclude_unset=True)
+    assignee = _one(User, data.assignee, "assignee") if data.assignee is not None else None
+    group = _one(Group, data.group, "group")
+    with transaction.atomic():
+        ticket = locked_ticket(request, number)
+        if group is not None:
+            services.move_to_group(ticket=ticket, group=group, by=user, reason=data.reason)
+        if "assignee" in fields:
+            services.assign(ticket=ticket, assignee=assignee, by=user)
+    return _present_one(request, response, number)
+
+
+def _link_json(link: TicketLink, ticket: Ticket) -> dict:
+    outgoing = link.source_id == ticket.pk
+    return {
+        "id": link.pk,
+        "kind": link.kind,
+        "direction": "outgoing" if outgoing else "incoming",
+        "ticket": link.target.number if outgoing else link.source.number,
+        "created_at": link.created_at,
+    }
+
+
+@router.get("/{number}/links", response={200: list[LinkOut], **ERRORS}, summary="Links")
+def list_links(request, number: int):
+    user = caller(request)
+    ticket = selectors.get_ticket(user=user, number=number)
+    visible = selectors.tickets_for(user)
+    links = (
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .filter(source__in=visible, target__in=visible)
+        .select_related("source", "target")
+        .order_by("created_at", "pk")
+    )
+    return [_link_json(link, ticket) for link in links]
+
+
+@router.post("/{number}/links", response={201: LinkOut, **CHANGE_ERRORS}, summary="Link")
+def add_link(request, number: int, data: LinkIn):
+    user = caller(request)
+    require_staff(user)
+    with transaction.atomic():
+        ticket = locked_ticket(request, number)
+        other = selectors.get_ticket(user=user, number=data.ticket)
+        link = services.link_tickets(source=ticket, target=other, kind=str(data.kind), by=user)
+    return 201, _link_json(link, ticket)
+
+
+@router.delete("/{number}/links/{link_id}", response={204: None, **CHANGE_ERRORS}, summary="Unlink")
+def remove_link(request, number: int, link_id: int):
+    user = caller(request)
+    require_staff(user)
+    with transaction.atomic():
+        ticket = locked_ticket(request, number)
+        link = (
+            TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket), pk=link_id)
+            .select_related("source", "target")
+            .first()
+        )
+        if link is None:
+            raise NotFound("No such link on this ticket.")
+        services.unlink_tickets(link=link, by=user)
+    return 204, None
