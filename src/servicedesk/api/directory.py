@@ -5,7 +5,7 @@ contacts they may see; the desk's configuration does not exist for them (404).
 """
 
 from django.db import IntegrityError, transaction
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from servicedesk.accounts import services as accounts
 from servicedesk.accounts.models import CustomerRole, Group, Organisation, User, Vendor
@@ -102,7 +102,7 @@ def get_organisation(request, organisation_id: int):
 def create_organisation(request, data: OrganisationIn):
     require_admin(caller(request))
     organisation = accounts.create_organisation(**data.dict())
-    return 201, present.organisation(organisation)
+    return Status(201, present.organisation(organisation))
 
 
 # -- contacts --------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def create_contact(request, data: ContactIn):
         language=data.language,
         timezone=data.timezone,
     )
-    return 201, present.contact(contact)
+    return Status(201, present.contact(contact))
 
 
 # -- the desk's configuration ---------------------------------------------------------------
@@ -188,7 +188,7 @@ def create_product(request, data: ProductIn):
         default_group=_reference(Group, data.default_group, "default_group"),
         is_active=data.is_active,
     )
-    return 201, _product(product)
+    return Status(201, _product(product))
 
 
 def _category(c: Category) -> dict:
@@ -216,7 +216,7 @@ def create_category(request, data: CategoryIn):
         kind=str(data.kind),
         default_group=_reference(Group, data.default_group, "default_group"),
     )
-    return 201, _category(category)
+    return Status(201, _category(category))
 
 
 def _group(g: Group) -> dict:
@@ -254,7 +254,7 @@ def create_group(request, data: GroupIn):
         email=data.email,
         is_default_intake=data.is_default_intake,
     )
-    return 201, _group(group)
+    return Status(201, _group(group))
 
 
 def _calendar(c: Calendar) -> dict:
@@ -351,4 +351,4 @@ def revoke_token(request, prefix: str):
     if not _tokens(caller(request)).filter(prefix=prefix, revoked_at=None).exists():
         raise NotFound(f"No live token {prefix}.")
     tokens.revoke(prefix=prefix)
-    return 204, None
+    return Status(204, None)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.http import FileResponse, HttpResponse
 from ninja import Query, Router
+from ninja import Status as Answer
 
 from servicedesk.accounts.models import Group, Organisation, User
 from servicedesk.accounts.services import contact_for_email
@@ -69,12 +70,7 @@ def _present_one(request, response: HttpResponse, number: int) -> dict:
 # -- filing and reading ---------------------------------------------------------------------
 
 
-@router.post("", response={201: TicketOut, **CHANGE_ERRORS}, summary="File a ticket")
-def create_ticket(request, response: HttpResponse, data: TicketIn):
-    """Staff file for a customer (``requester_email``: an existing contact, or a new one made
-    the way an email makes one); a customer files for itself (or, as a logger or customer
-    administrator, for a colleague). ``urgency`` and ``impact`` are the requester's proposal."""
-    user = caller(request)
+def _file(user: User, data: TicketIn) -> Ticket:
     if user.is_staff:
         if not data.requester_email:
             raise InvalidReference("requester_email: staff file tickets on a customer's behalf.")
@@ -85,7 +81,7 @@ def create_ticket(request, response: HttpResponse, data: TicketIn):
             raise InvalidReference("requester_email: not a colleague in your organisation.")
     else:
         requester = user
-    ticket = services.create_ticket(
+    return services.create_ticket(
         by=user,
         requester=requester,
         subject=data.subject,
@@ -103,7 +99,17 @@ def create_ticket(request, response: HttpResponse, data: TicketIn):
         business_impact=data.business_impact,
         cc=data.cc,
     )
-    return 201, _present_one(request, response, ticket.number)
+
+
+@router.post("", response={201: TicketOut, **CHANGE_ERRORS}, summary="File a ticket")
+def create_ticket(request, response: HttpResponse, data: TicketIn):
+    """Staff file for a customer (``requester_email``: an existing contact, or a new one made
+    the way an email makes one); a customer files for itself (or, as a logger or customer
+    administrator, for a colleague). ``urgency`` and ``impact`` are the requester's proposal."""
+    user = caller(request)
+    with transaction.atomic():  # a refusal must not leave a new contact behind
+        ticket = _file(user, data)
+    return Answer(201, _present_one(request, response, ticket.number))
 
 
 ORDERINGS = (
@@ -300,7 +306,7 @@ def add_reply(request, number: int, data: ReplyIn):
             uploads=uploads,
         )
     comment = selectors.thread(user=user, ticket=ticket).get(pk=comment.pk)
-    return 201, present.comment(comment)
+    return Answer(201, present.comment(comment))
 
 
 @router.get(
@@ -398,7 +404,7 @@ def add_link(request, number: int, data: LinkIn):
         ticket = locked_ticket(request, number)
         other = selectors.get_ticket(user=user, number=data.ticket)
         link = services.link_tickets(source=ticket, target=other, kind=str(data.kind), by=user)
-    return 201, _link_json(link, ticket)
+    return Answer(201, _link_json(link, ticket))
 
 
 @router.delete("/{number}/links/{link_id}", response={204: None, **CHANGE_ERRORS}, summary="Unlink")
@@ -415,4 +421,4 @@ def remove_link(request, number: int, link_id: int):
         if link is None:
             raise NotFound("No such link on this ticket.")
         services.unlink_tickets(link=link, by=user)
-    return 204, None
+    return Answer(204, None)

@@ -1,6 +1,6 @@
 """/api/v1/webhooks: administrators register URLs, read the delivery log, replay."""
 
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from servicedesk.api import webhooks
 from servicedesk.api.common import CHANGE_ERRORS, caller, require_admin
@@ -62,7 +62,7 @@ def create_webhook(request, data: WebhookIn):
         created_by=user,
         created_at=clock.now(),
     )
-    return 201, {**_webhook(webhook), "secret": webhook.secret}
+    return Status(201, {**_webhook(webhook), "secret": webhook.secret})
 
 
 @router.get("", response={200: list[WebhookOut], **CHANGE_ERRORS}, summary="Webhooks")
@@ -79,7 +79,7 @@ def get_webhook(request, webhook_id: int):
 @router.delete("/{webhook_id}", response={204: None, **CHANGE_ERRORS})
 def delete_webhook(request, webhook_id: int):
     _get(request, webhook_id).delete()
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(
@@ -108,4 +108,4 @@ def replay(request, webhook_id: int, delivery_id: int):
     delivery = WebhookDelivery.objects.filter(webhook=webhook, pk=delivery_id).first()
     if delivery is None:
         raise NotFound(f"No delivery {delivery_id} for this webhook.")
-    return 201, _delivery(webhooks.replay(delivery))
+    return Status(201, _delivery(webhooks.replay(delivery)))
