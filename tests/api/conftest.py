@@ -53,10 +53,12 @@ def api_alice(alice):
 
 
 @pytest.fixture
-def api_admin(alice):
-    alice.is_superuser = True
-    alice.save()
-    return ApiClient(alice)
+def api_admin(db):
+    """The desk's IT administrator (writes configuration, imports, webhooks)."""
+    from servicedesk.accounts.models import StaffRole
+    from tests.factories import StaffFactory
+
+    return ApiClient(StaffFactory(email="it@desk.example", staff_role=StaffRole.IT_ADMINISTRATOR))
 
 
 @pytest.fixture
