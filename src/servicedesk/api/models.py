@@ -7,6 +7,7 @@ it, sent by a task with retries, kept as the delivery log.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +65,16 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def clean(self) -> None:
+        known = set(WebhookEvent.values)
+        if not isinstance(self.events, list) or not self.events or set(self.events) - known:
+            raise ValidationError(
+                {
+                    "events": _("A list of one or more of: %(known)s.")
+                    % {"known": ", ".join(sorted(known))}
+                }
+            )
 
 
 class DeliveryStatus(models.TextChoices):

@@ -101,6 +101,7 @@ class Policy(models.Model):
     )
     is_default = models.BooleanField(_("default policy"), default=False)
     warning_percent = models.PositiveSmallIntegerField(
+        # Translators: xgettext:no-python-format
         _("warn at (% of target)"),
         default=80,
         help_text=_("Warn when this share of the target has passed."),
