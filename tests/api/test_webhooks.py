@@ -2,6 +2,7 @@
 Webhooks (checked with the reference library), retried, logged, replayable."""
 
 import threading
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -148,3 +149,22 @@ def test_no_webhooks_costs_no_queries(bob, django_assert_num_queries):
     with CaptureQueriesContext(connection) as queries:
         make_ticket(requester=bob)
     assert not any("api_webhook" in q["sql"] for q in queries.captured_queries)
+
+
+def test_sla_warnings_and_breaches_are_announced_once(api_admin, bob):
+    import time_machine
+
+    from servicedesk.sla import services as sla
+
+    monday_9 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+    _register(api_admin, "http://127.0.0.1:9/sla", ["sla.warning", "sla.breached"])
+    with time_machine.travel(monday_9, tick=False):
+        ticket = make_ticket(requester=bob, urgency=1, impact=1)
+    assert not WebhookDelivery.objects.exists()  # ticket.created is not subscribed
+    for _ in range(2):
+        sla.sweep(now=monday_9 + timedelta(hours=5))
+    kinds = sorted(WebhookDelivery.objects.values_list("event", flat=True))
+    assert kinds == ["sla.breached"]  # past due at once: the warning is not sent as noise
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.payload["data"]["ticket"]["number"] == ticket.number
+    assert delivery.payload["data"]["events"][0]["field"] == "first_response"
