@@ -197,7 +197,9 @@ WHITENOISE_USE_FINDERS = True  # serve static files without a collectstatic step
 SERVICEDESK_MAX_ATTACHMENT_BYTES = env_int("SERVICEDESK_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)
 # Request bodies held in memory: an API reply carries attachments in base64 (4/3 larger) and
 # an import call up to 5,000 tickets.
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(SERVICEDESK_MAX_ATTACHMENT_BYTES * 4 // 3, 32 * 1024 * 1024) + 2**20
+DATA_UPLOAD_MAX_MEMORY_SIZE = (
+    max(SERVICEDESK_MAX_ATTACHMENT_BYTES * 4 // 3, 32 * 1024 * 1024) + 2**20
+)
 # The token that names a ticket in email subjects: "[SD#10042]".
 SERVICEDESK_TICKET_PREFIX = env_str("SERVICEDESK_TICKET_PREFIX", "SD")
 

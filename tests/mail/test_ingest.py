@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from servicedesk.accounts.models import EmailDomain, User
-from servicedesk.mail import ingest
+from servicedesk.mail import ingest, notifications
 from servicedesk.mail.models import InboundMessage, OutboxMessage, Outcome
 from servicedesk.tickets import services
 from servicedesk.tickets.models import Comment, Event, Ticket, TicketLink
@@ -266,7 +266,7 @@ def test_a_failure_while_applying_rolls_back_the_work_and_quarantines(db, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(ingest.notifications, "acknowledge", broken)
+    monkeypatch.setattr(notifications, "acknowledge", broken)  # fails after the ticket is made
 
     outcome = ingest.ingest(mail(), source="pipe")
 

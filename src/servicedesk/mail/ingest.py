@@ -28,7 +28,7 @@ from servicedesk.accounts.models import User
 from servicedesk.accounts.services import contact_for_email, organisation_domain
 from servicedesk.core import clock
 from servicedesk.core.errors import DomainError
-from servicedesk.mail import noise, notifications, parsing, quoting
+from servicedesk.mail import noise, parsing, quoting
 from servicedesk.mail.models import InboundMessage, OutboxMessage
 from servicedesk.mail.models import Outcome as Kind
 from servicedesk.tickets import services as tickets
@@ -361,15 +361,13 @@ def _new_ticket(
         description=_with_notice(parsed.text, too_large),
         uploads=uploads,
         cc=_copied(parsed),
-        acknowledge=False,
+        in_reply_to=inbound.message_id,
     )
     reason = ""
     if follows is not None:
         tickets.link_tickets(source=ticket, target=follows, kind=LinkKind.RELATED, by=None)
         reason = f"A reply to closed ticket {follows.reference}: opened as a new ticket."
-    outcome = _finish(inbound, Kind.CREATED, reason=reason, ticket=ticket)
-    notifications.acknowledge(ticket)  # now it can answer this message by its Message-ID
-    return outcome
+    return _finish(inbound, Kind.CREATED, reason=reason, ticket=ticket)
 
 
 def _reply(

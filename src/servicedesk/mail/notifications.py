@@ -62,15 +62,19 @@ def _desk_name() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or "Servicedesk"
 
 
-def acknowledge(ticket: Ticket) -> None:
+def acknowledge(ticket: Ticket, *, clocks=None, in_reply_to: str = "") -> None:
     """Tell the requester their ticket is open: number, triage, and the SLA that applies with
-    the first-response due time in their own time zone and language."""
+    the first-response due time in their own time zone and language.
+
+    ``clocks``: the new ticket's clocks, when the caller has them (else they are read);
+    ``in_reply_to``: the Message-ID of the mail that opened the ticket, if one did."""
     requester = ticket.requester
-    clock = (
-        TicketClock.objects.filter(ticket=ticket, kind=ClockKind.FIRST_RESPONSE)
-        .select_related("policy")
-        .order_by("-started_at")
-        .first()
+    if clocks is None:
+        clocks = TicketClock.objects.filter(ticket=ticket).select_related("policy")
+    clock = max(
+        (c for c in clocks if c.kind == ClockKind.FIRST_RESPONSE),
+        key=lambda c: c.started_at,
+        default=None,
     )
     zone = ZoneInfo(requester.timezone or settings.TIME_ZONE)
     with translation.override(requester.language or settings.LANGUAGE_CODE):
@@ -96,7 +100,10 @@ def acknowledge(ticket: Ticket) -> None:
             "token": ticket.subject_token,
             "subject": ticket.subject,
         }
-    headers = _thread_headers(ticket)
+    # A new ticket's only mail is the one that opened it: no need to look for others.
+    headers = (
+        {"In-Reply-To": f"<{in_reply_to}>", "References": f"<{in_reply_to}>"} if in_reply_to else {}
+    )
     headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: robots must not answer this
     queue_email(
         to=[requester.email],

@@ -62,8 +62,6 @@ def queue_email(
         created_at=now,
     )
     if dedupe_key is not None:
-        if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
         try:
             with transaction.atomic():  # a savepoint: a racing duplicate must not undo the caller
                 message.save()

@@ -126,19 +126,18 @@ def refresh_due(ticket_ids) -> None:
     Ticket.objects.filter(pk__in=ticket_ids).update(sla_due_at=Subquery(nearest))
 
 
-def start_clocks(*, ticket: Ticket, at: datetime) -> None:
-    """Start the first-response and resolution clocks of a new ticket."""
+def plan_clocks(*, ticket: Ticket, at: datetime) -> list[TicketClock]:
+    """The first-response and resolution clocks of a new ticket, not yet saved, and the
+    ticket's ``sla_due_at`` set from them: call before the ticket is inserted, save the rows
+    after (``TicketClock.objects.bulk_create``), so a new ticket costs no extra update."""
     ctx = _context(ticket, at)
     rows = [
         row
         for kind in (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION)
         if (row := _new_clock(ticket, kind, ctx=ctx, at=at, fresh=True))
     ]
-    TicketClock.objects.bulk_create(rows)
-    # A new ticket's clocks are all running: the nearest is known without a query.
     ticket.sla_due_at = min((r.due_at for r in rows if r.due_at), default=None)
-    if ticket.sla_due_at:
-        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=ticket.sla_due_at)
+    return rows
 
 
 def _recompute_running(ticket: Ticket, *, ctx: _Context) -> None:

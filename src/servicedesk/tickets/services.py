@@ -14,14 +14,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from servicedesk.accounts.models import Group, Organisation, User
 from servicedesk.core import clock, config_cache, hooks
 from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
 from servicedesk.mail import notifications
 from servicedesk.sla import services as sla
+from servicedesk.sla.models import TicketClock
 from servicedesk.tickets import routing, triage, workflow
 from servicedesk.tickets.models import (
     Attachment,
@@ -117,13 +117,22 @@ def _record(events: list[Event]) -> None:
 
 
 def allocate_numbers(count: int) -> range:
-    """Hand out ``count`` consecutive ticket numbers. Call inside the creating transaction."""
-    updated = NumberSequence.objects.filter(name="ticket").update(
-        last_value=F("last_value") + count
-    )
-    if not updated:
+    """Hand out ``count`` consecutive ticket numbers. Call inside the creating transaction.
+
+    One statement: the row lock taken by the update is held until the caller commits, so
+    two transactions never get the same numbers (SQLite and PostgreSQL both do RETURNING)."""
+    table = NumberSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_value = last_value + %s WHERE name = %s RETURNING last_value",
+            [count, "ticket"],
+        )
+        found = cursor.fetchone()
+    if found is None:
         NumberSequence.objects.create(name="ticket", last_value=FIRST_NUMBER - 1 + count)
-    last = NumberSequence.objects.get(name="ticket").last_value
+        last = FIRST_NUMBER - 1 + count
+    else:
+        last = found[0]
     return range(last - count + 1, last + 1)
 
 
@@ -172,13 +181,15 @@ def create_ticket(
     uploads: Sequence[Upload] = (),
     cc: Sequence[str] = (),
     acknowledge: bool = True,
+    in_reply_to: str = "",
 ) -> Ticket:
     """Open a ticket for ``requester``, filed by ``by`` (None: the desk's own automation).
 
     A customer files for themselves; a designated logger or customer administrator may also
     file for a colleague of the same organisation. Urgency and impact are the requester's
     proposal; the score and priority follow from them until the desk confirms its own.
-    The requester is sent an acknowledgement unless the caller sends it (``acknowledge``).
+    The requester is sent an acknowledgement unless ``acknowledge`` is false; it answers
+    the message ``in_reply_to`` (a Message-ID) when the ticket came by email.
     """
     subject = " ".join(subject.split())
     if not subject:
@@ -210,7 +221,7 @@ def create_ticket(
     now = clock.now()
     route = _route(organisation=organisation, product=product, category=category)
     (number,) = allocate_numbers(1)
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         number=number,
         organisation=organisation,
         requester=requester,
@@ -235,6 +246,9 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
+    clocks = sla.plan_clocks(ticket=ticket, at=now)
+    ticket.save(force_insert=True)
+    TicketClock.objects.bulk_create(clocks)
     events = [
         _event(
             ticket,
@@ -254,9 +268,8 @@ def create_ticket(
     ]
     events += _store_uploads(ticket, comment=None, by=by, uploads=uploads, at=now)
     _record(events)
-    sla.start_clocks(ticket=ticket, at=now)
     if acknowledge:
-        notifications.acknowledge(ticket)
+        notifications.acknowledge(ticket, clocks=clocks, in_reply_to=in_reply_to)
     return ticket
 
 
