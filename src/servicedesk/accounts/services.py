@@ -22,15 +22,9 @@ def organisation_domain(email: str) -> EmailDomain | None:
     return next((found[c] for c in candidates if c in found), None)
 
 
-def contact_for_email(email: str, *, name: str = "") -> User:
-    """The person who writes from ``email``: an existing user, or a new contact (who cannot
-    log in until invited), placed in the organisation that owns the address's domain."""
-    email = email.strip().lower()
-    existing = User.objects.filter(email=email).first()
-    if existing is not None:
-        return existing
-    owner = organisation_domain(email)
-    organisation = owner.organisation if owner else None
+def _new_contact(email: str, name: str, organisation) -> User:
+    """An end user who writes to the desk, not yet saved: no usable password until invited,
+    in the organisation's language and time zone."""
     contact = User(
         email=email,
         full_name=name[: User._meta.get_field("full_name").max_length],
@@ -40,6 +34,18 @@ def contact_for_email(email: str, *, name: str = "") -> User:
         timezone=organisation.timezone if organisation else settings.TIME_ZONE,
     )
     contact.set_unusable_password()
+    return contact
+
+
+def contact_for_email(email: str, *, name: str = "") -> User:
+    """The person who writes from ``email``: an existing user, or a new contact (who cannot
+    log in until invited), placed in the organisation that owns the address's domain."""
+    email = email.strip().lower()
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        return existing
+    owner = organisation_domain(email)
+    contact = _new_contact(email, name, owner.organisation if owner else None)
     try:
         with transaction.atomic():  # a savepoint: another process may create them first
             contact.save()
@@ -61,17 +67,8 @@ def contacts_for_emails(names: dict[str, str]) -> dict[str, User]:
         domain = email.rpartition("@")[2]
         if domain not in owners:
             owners[domain] = organisation_domain(email)
-        organisation = owners[domain].organisation if owners[domain] else None
-        contact = User(
-            email=email,
-            full_name=name[: User._meta.get_field("full_name").max_length],
-            organisation=organisation,
-            customer_role=CustomerRole.END_USER,
-            language=organisation.language if organisation else settings.LANGUAGE_CODE,
-            timezone=organisation.timezone if organisation else settings.TIME_ZONE,
-        )
-        contact.set_unusable_password()
-        fresh.append(contact)
+        owner = owners[domain]
+        fresh.append(_new_contact(email, name, owner.organisation if owner else None))
     User.objects.bulk_create(fresh, ignore_conflicts=True)
     if fresh:  # read back: ids, and whoever another process created meanwhile
         found.update({u.email: u for u in User.objects.filter(email__in=[c.email for c in fresh])})

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from ninja import Query, Router
 from ninja import Status as Answer
 
@@ -39,6 +39,7 @@ from servicedesk.api.schemas import (
 from servicedesk.core.errors import DomainError, NotFound
 from servicedesk.tickets import selectors, services
 from servicedesk.tickets.models import Category, Channel, Product, Ticket, TicketLink
+from servicedesk.tickets.views import attachment_response
 from servicedesk.tickets.workflow import Status
 
 router = Router()
@@ -320,14 +321,7 @@ def download_attachment(request, number: int, attachment_id: int):
     attachment = selectors.get_attachment(user=user, attachment_id=attachment_id)
     if attachment.ticket_id != ticket.pk:
         raise NotFound("No such attachment.")
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(attachment)
 
 
 # -- the desk's moves -----------------------------------------------------------------------

@@ -13,6 +13,11 @@ def download_attachment(request, attachment_id: int):
         attachment = selectors.get_attachment(user=request.user, attachment_id=attachment_id)
     except NotFound:
         raise Http404("No such attachment.") from None
+    return attachment_response(attachment)
+
+
+def attachment_response(attachment) -> FileResponse:
+    """The file as a download that a browser never renders in the desk's origin."""
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
