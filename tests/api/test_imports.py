@@ -144,3 +144,11 @@ def test_a_large_import_uses_bulk_writes(api_admin, django_assert_max_num_querie
         response = api_admin.post("/imports/tickets", items)
     assert response.json()["created"] == 300
     assert TicketClock.objects.filter(kind=ClockKind.FIRST_RESPONSE).count() == 300
+
+
+def test_dates_from_before_any_desk_are_refused(api_admin):
+    response = api_admin.post(
+        "/imports/tickets", [_item(1, created_at="0001-01-01T00:00:00+00:00", thread=[])]
+    )
+    assert response.status_code == 422 and "before" in response.json()["message"]
+    assert not Ticket.objects.exists()

@@ -385,3 +385,31 @@ def test_links(api_alice, api_bob, api_charlie, ticket_a, bob, charlie):
     link_id = made.json()["id"]
     assert api_alice.delete(f"/tickets/{ticket_a.number}/links/{link_id}").status_code == 204
     assert api_alice.delete(f"/tickets/{ticket_a.number}/links/{link_id}").status_code == 404
+
+
+# -- what the fuzzer found ------------------------------------------------------------------
+
+
+def test_null_clears_a_text_field(api_alice, ticket_a):
+    response = api_alice.patch(f"/tickets/{ticket_a.number}", {"business_impact": None})
+    assert response.status_code == 200 and response.json()["business_impact"] == ""
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/tickets", {"subject": "a\u0000b", "requester_email": "n@u.example"}),
+        ("post", "/organisations", {"name": "Nul\u0000Ltd"}),
+        ("get", "/tickets?q=a%00b", None),
+    ],
+)
+def test_nul_characters_are_refused_with_422(api_admin, method, path, body):
+    response = api_admin.get(path) if method == "get" else api_admin.post(path, body)
+    assert response.status_code == 422 and "NUL" in response.json()["message"]
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize("param", ["group", "organisation", "product", "assignee"])
+def test_ids_too_large_for_any_database_are_422(api_alice, param):
+    response = api_alice.get("/tickets", {param: "99999999999999999999"})
+    assert response.status_code == 422

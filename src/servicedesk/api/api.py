@@ -3,6 +3,7 @@
 Handlers (one module per resource) stay thin: parse, call a service or selector, present.
 """
 
+import functools
 import logging
 import time
 from datetime import timedelta
@@ -68,6 +69,29 @@ api = NinjaAPI(
     auth=BearerToken(),
     urls_namespace="api",
 )
+
+
+def refuse_nul(view):
+    """NUL characters go nowhere (PostgreSQL text cannot hold them): refused before anything."""
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        query = request.META.get("QUERY_STRING", "")
+        body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
+        if (
+            "\x00" in request.path
+            or "%00" in query
+            or "\x00" in query
+            or b"\x00" in body
+            or b"\\u0000" in body
+        ):
+            return error(request, 422, "invalid_request", "NUL characters are not accepted.")
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+api.add_decorator(refuse_nul, mode="view")
 
 
 def error(request, status: int, code: str, message: str, errors=None, headers=None):

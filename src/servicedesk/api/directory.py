@@ -27,6 +27,7 @@ from servicedesk.api.schemas import (
     ContactOut,
     GroupIn,
     GroupOut,
+    Id,
     OrganisationIn,
     OrganisationOut,
     PolicyOut,
@@ -120,7 +121,7 @@ def _contacts(user: User):
 @router.get("contacts", response={200: list[ContactOut], **ERRORS})
 def list_contacts(
     request,
-    organisation: int | None = None,
+    organisation: Id | None = None,
     email: str | None = Query(None, max_length=254),
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),

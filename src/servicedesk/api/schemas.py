@@ -13,6 +13,7 @@ from servicedesk.tickets.models import CategoryKind, Channel, LinkKind
 from servicedesk.tickets.workflow import Status
 
 Level = Annotated[int, Field(ge=1, le=4)]
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]  # a database id: larger ones cannot exist
 Text = Annotated[str, StringConstraints(max_length=100_000)]
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")

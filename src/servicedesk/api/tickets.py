@@ -25,6 +25,7 @@ from servicedesk.api.common import (
 )
 from servicedesk.api.schemas import (
     AssignmentIn,
+    Id,
     LinkIn,
     LinkOut,
     ReplyIn,
@@ -176,10 +177,12 @@ def list_tickets(
     request,
     status: str | None = Query(None, description="One or more statuses, comma-separated."),
     priority: str | None = Query(None, description="One or more priorities, comma-separated."),
-    group: int | None = None,
-    assignee: str | None = Query(None, description="A staff user's id, `me` or `none`."),
-    organisation: int | None = None,
-    product: int | None = None,
+    group: Id | None = None,
+    assignee: str | None = Query(
+        None, max_length=19, description="A staff user's id, `me` or `none`."
+    ),
+    organisation: Id | None = None,
+    product: Id | None = None,
     updated_since: datetime | None = None,
     q: str | None = Query(None, max_length=200, description="A number or words of the subject."),
     ordering: str = Query("sla_due", description="One of " + ", ".join(ORDERINGS) + "."),
@@ -205,7 +208,7 @@ def list_tickets(
     elif assignee == "none":
         rows = rows.filter(assignee__isnull=True)
     elif assignee:
-        if not assignee.isdigit():
+        if not assignee.isdigit() or int(assignee) >= 2**63:
             raise InvalidQuery("assignee: a user id, `me` or `none`.")
         rows = rows.filter(assignee_id=int(assignee))
     if organisation is not None:
@@ -241,10 +244,16 @@ def get_ticket(request, response: HttpResponse, number: int):
     return _present_one(request, response, number)
 
 
+TEXT_FIELDS = ("description", "steps_to_reproduce", "investigations_done", "business_impact")
+
+
 @router.patch("/{number}", response={200: TicketOut, **CHANGE_ERRORS}, summary="Edit details")
 def update_ticket(request, response: HttpResponse, number: int, data: TicketPatch):
     user = caller(request)
     changes = data.dict(exclude_unset=True)
+    for name in TEXT_FIELDS:
+        if name in changes and changes[name] is None:
+            changes[name] = ""  # null clears a text
     for name, model in (
         ("product", Product),
         ("category", Category),

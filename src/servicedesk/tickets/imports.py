@@ -23,6 +23,7 @@ from servicedesk.tickets.services import _route, allocate_numbers
 from servicedesk.tickets.workflow import Status
 
 MAX_PER_CALL = 5000
+EARLIEST_YEAR = 1990  # no help desk's history is older; SLA calendars start somewhere
 
 
 class InvalidImport(DomainError):
@@ -79,6 +80,10 @@ def _check(item: Item, now: datetime) -> None:
         stamps.append(item.updated_at)
     if any(s.tzinfo is None for s in stamps):
         raise InvalidImport(f"{where}: every timestamp needs a time zone offset.")
+    if item.created_at.year < EARLIEST_YEAR:
+        raise InvalidImport(f"{where}: created_at is before {EARLIEST_YEAR}.")
+    if any(s > now for s in stamps):
+        raise InvalidImport(f"{where}: its history reaches into the future.")
     if any(s < item.created_at for s in stamps):
         raise InvalidImport(f"{where}: its history starts before the ticket was created.")
     if (item.urgency is None) != (item.impact is None):
