@@ -149,6 +149,10 @@ def _database() -> dict:
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             ),
         }
+        # One connection per worker thread, kept: opening one (and its PRAGMAs) per request
+        # cost more than a whole API list request.
+        config["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 600)
+        config["CONN_HEALTH_CHECKS"] = True
     elif engine == "django.db.backends.postgresql":
         if env_bool("DATABASE_POOL", True):
             config["OPTIONS"] = {

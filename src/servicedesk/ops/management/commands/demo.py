@@ -5,7 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from servicedesk.ops import demo
+from servicedesk.ops import demo, maintenance
 
 
 class Command(BaseCommand):
@@ -32,6 +32,7 @@ class Command(BaseCommand):
         if tickets:
             started = time.perf_counter()
             added = demo.add_tickets(tickets, seed=seed, cycle=False, days=730)
+            maintenance.analyze()  # statistics for the planner after a bulk load
             self.stdout.write(f"Added {added:,} tickets in {time.perf_counter() - started:.1f} s.")
         self.stdout.write(f"\nLogins (every password is {demo.PASSWORD!r}):")
         for email, what in demo.logins():

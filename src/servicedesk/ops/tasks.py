@@ -1,0 +1,10 @@
+"""Background work of operations."""
+
+from django_tasks import task
+
+from servicedesk.ops import maintenance
+
+
+@task()
+def analyze_database(**kwargs) -> str:
+    return maintenance.analyze()
