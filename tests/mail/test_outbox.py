@@ -150,4 +150,10 @@ def test_every_scheduled_job_is_a_task_and_the_scheduler_enqueues_each_once(
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
         j.task for j in SCHEDULE
     )
-    assert {j.name for j in SCHEDULE} == {"sla-sweep", "outbox-retry", "mail-poll", "webhook-retry", "db-analyze"}
+    assert {j.name for j in SCHEDULE} == {
+        "sla-sweep",
+        "outbox-retry",
+        "mail-poll",
+        "webhook-retry",
+        "db-analyze",
+    }
