@@ -39,7 +39,6 @@ import resource
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -51,6 +50,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = str(ROOT / ".venv" / "bin" / "servicedesk")
+sys.path.insert(0, str(ROOT))
+from tests.ports import free_port  # noqa: E402
+
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 LUA = str(ROOT / "bench" / "wrk" / "api.lua")
@@ -242,17 +244,11 @@ def _busy_cpu(seconds: float = 1.0) -> float:
     return 100 * (busy1 - busy0) / max(1, total1 - total0)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Server:
     """gunicorn with sync workers on a free loopback port (no access log, as the peer)."""
 
     def __init__(self, data_dir: Path, env: dict, workers: int):
-        self.port = _free_port()
+        self.port = free_port()
         self.pg = bool(env.get("DATABASE_URL"))
         self.log = data_dir / "gunicorn.log"
         self.command = [GUNICORN, "servicedesk.wsgi:application", "--bind",
@@ -419,7 +415,7 @@ def main() -> None:
         "--max-others",
         type=float,
         default=10,
-        help="redo a run when other processes took more than this % of the CPU",
+        help="redo a run when other processes took more than this %% of the CPU",
     )
     parser.add_argument("--retries", type=int, default=2, help="how many times to redo a run")
     parser.add_argument("--keep-template", action="store_true")

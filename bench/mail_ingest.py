@@ -26,11 +26,9 @@ import argparse
 import imaplib
 import json
 import os
-import pwd
 import random
 import shlex
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -45,7 +43,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = str(ROOT / ".venv" / "bin" / "servicedesk")
-DOVECOT_BIN = shutil.which("dovecot") or "/usr/sbin/dovecot"
+sys.path.insert(0, str(ROOT))
+from tests.ports import start_dovecot, stop_dovecot  # noqa: E402 (the tests' own IMAP server)
+
 # django-helpdesk 2.6.1 (`get_email` on a local folder), emails/s, and ours at 5x (BENCH.md).
 PEER = {("sqlite", 10_000): 86, ("postgresql", 10_000): 45,
         ("sqlite", 100_000): 51, ("postgresql", 100_000): 34}  # fmt: skip
@@ -82,39 +82,6 @@ ATTACHMENTS = [
     ("invoice.pdf", "application", "pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" * 7),
     ("screen.png", "image", "png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 1),
 ]
-
-DOVECOT_CONF = """
-base_dir = {dir}/run
-state_dir = {dir}/state
-log_path = {dir}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:{dir}/mail/%n/Maildir
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%n {dir}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={dir}/mail/%n
-}}
-service anvil {{
-  chroot =
-}}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-"""
 
 
 class Database:
@@ -369,43 +336,6 @@ def _verify(
     return problems
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _dovecot() -> tuple[Path, int]:
-    """A throwaway dovecot with one user, desk / secret (as tests/mail/conftest.py starts it)."""
-    directory = Path(tempfile.mkdtemp(prefix="sd-bench-imap-"))
-    directory.chmod(0o755)  # dovecot's auth process reads the password file as its own user
-    port = _free_port()
-    account = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
-    for sub in ("run", "state", "mail"):
-        (directory / sub).mkdir()
-    if os.geteuid() == 0:
-        os.chown(directory / "mail", account.pw_uid, account.pw_gid)
-    (directory / "passwd").write_text("desk:{PLAIN}secret\n")
-    conf = directory / "dovecot.conf"
-    conf.write_text(
-        DOVECOT_CONF.format(dir=directory, port=port, uid=account.pw_uid, gid=account.pw_gid)
-    )
-    subprocess.run([DOVECOT_BIN, "-c", str(conf)], check=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return directory, port
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("dovecot did not start: " + (directory / "dovecot.log").read_text())
-
-
-def _stop_dovecot(directory: Path) -> None:
-    subprocess.run([DOVECOT_BIN, "-c", str(directory / "dovecot.conf"), "stop"], check=False)
-    shutil.rmtree(directory, ignore_errors=True)
-
-
 def _one_run(args, path: str) -> dict:
     data_dir, env = _fresh(args)
     db = Database(data_dir, args.database_url)
@@ -426,7 +356,7 @@ def _one_run(args, path: str) -> dict:
         else:
             env["BENCH_IMAP_SECRET"] = "secret"
             startup = _startup([COMMAND, "mail", "poll", "--json"], env)  # no mailbox yet
-            dovecot, port = _dovecot()
+            dovecot, port = start_dovecot(prefix="sd-bench-imap-")
             client = imaplib.IMAP4("127.0.0.1", port)
             client.login("desk", "secret")
             for raw in messages:
@@ -445,7 +375,7 @@ def _one_run(args, path: str) -> dict:
         seconds, lines, problem = _timed(command, env)
     finally:
         if dovecot:
-            _stop_dovecot(dovecot)
+            stop_dovecot(dovecot)
     db = Database(data_dir, args.database_url)
     problems = ([problem] if problem else []) + _verify(
         lines, expected, attached, db, before, args.messages
