@@ -20,6 +20,20 @@ class PreconditionFailed(DomainError):
     code = "precondition_failed"
 
 
+class InvalidReference(DomainError):
+    code = "invalid_reference"
+
+
+def reference(model, pk: int | None, field: str):
+    """The ``model`` row a request names by id in ``field``: None for none, 422 if none has it."""
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise InvalidReference(f"{field}: no {model._meta.verbose_name} with id {pk}.")
+    return found
+
+
 def caller(request) -> User:
     return request.auth
 

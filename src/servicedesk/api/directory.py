@@ -15,6 +15,7 @@ from servicedesk.api.common import (
     ERRORS,
     caller,
     is_admin,
+    reference,
     require_admin,
     require_staff,
 )
@@ -46,15 +47,6 @@ def _get(queryset, pk: int, what: str):
     found = queryset.filter(pk=pk).first()
     if found is None:
         raise NotFound(f"No {what} with id {pk}.")
-    return found
-
-
-def _reference(model, pk: int | None, field: str):
-    if pk is None:
-        return None
-    found = model.objects.filter(pk=pk).first()
-    if found is None:
-        raise accounts.InvalidAccount(f"{field}: no {model._meta.verbose_name} with id {pk}.")
     return found
 
 
@@ -145,7 +137,7 @@ def create_contact(request, data: ContactIn):
     contact = accounts.create_contact(
         email=data.email,
         name=data.name,
-        organisation=_reference(Organisation, data.organisation, "organisation"),
+        organisation=reference(Organisation, data.organisation, "organisation"),
         role=CustomerRole(str(data.role)),
         phone=data.phone,
         language=data.language,
@@ -185,8 +177,8 @@ def create_product(request, data: ProductIn):
     product = _create(
         Product,
         name=data.name,
-        vendor=_reference(Vendor, data.vendor, "vendor"),
-        default_group=_reference(Group, data.default_group, "default_group"),
+        vendor=reference(Vendor, data.vendor, "vendor"),
+        default_group=reference(Group, data.default_group, "default_group"),
         is_active=data.is_active,
     )
     return Status(201, _product(product))
@@ -215,7 +207,7 @@ def create_category(request, data: CategoryIn):
         Category,
         name=data.name,
         kind=str(data.kind),
-        default_group=_reference(Group, data.default_group, "default_group"),
+        default_group=reference(Group, data.default_group, "default_group"),
     )
     return Status(201, _category(category))
 

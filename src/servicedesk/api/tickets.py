@@ -18,9 +18,11 @@ from servicedesk.api import present
 from servicedesk.api.common import (
     CHANGE_ERRORS,
     ERRORS,
+    InvalidReference,
     caller,
     etag,
     locked_ticket,
+    reference,
     require_staff,
 )
 from servicedesk.api.schemas import (
@@ -50,19 +52,6 @@ class InvalidQuery(DomainError):
     code = "invalid_query"
 
 
-class InvalidReference(DomainError):
-    code = "invalid_reference"
-
-
-def _one(model, pk: int | None, field: str):
-    if pk is None:
-        return None
-    found = model.objects.filter(pk=pk).first()
-    if found is None:
-        raise InvalidReference(f"{field}: no {model._meta.verbose_name} with id {pk}.")
-    return found
-
-
 def _present_one(request, response: HttpResponse, number: int) -> dict:
     ticket = selectors.get_ticket(user=caller(request), number=number)
     response["ETag"] = etag(ticket)
@@ -89,9 +78,9 @@ def _file(user: User, data: TicketIn) -> Ticket:
         subject=data.subject,
         channel=data.channel if user.is_staff else Channel.API,
         description=data.description,
-        organisation=_one(Organisation, data.organisation, "organisation"),
-        product=_one(Product, data.product, "product"),
-        category=_one(Category, data.category, "category"),
+        organisation=reference(Organisation, data.organisation, "organisation"),
+        product=reference(Product, data.product, "product"),
+        category=reference(Category, data.category, "category"),
         urgency=data.urgency,
         impact=data.impact,
         steps_to_reproduce=data.steps_to_reproduce,
@@ -281,7 +270,7 @@ def update_ticket(request, response: HttpResponse, number: int, data: TicketPatc
         ("organisation", Organisation),
     ):
         if name in changes:
-            changes[name] = _one(model, changes[name], name)
+            changes[name] = reference(model, changes[name], name)
     with transaction.atomic():
         ticket = locked_ticket(request, number)
         services.update_details(ticket=ticket, by=user, **changes)
@@ -384,8 +373,8 @@ def assign(request, response: HttpResponse, number: int, data: AssignmentIn):
     user = caller(request)
     require_staff(user)
     fields = data.dict(exclude_unset=True)
-    assignee = _one(User, data.assignee, "assignee") if data.assignee is not None else None
-    group = _one(Group, data.group, "group")
+    assignee = reference(User, data.assignee, "assignee") if data.assignee is not None else None
+    group = reference(Group, data.group, "group")
     with transaction.atomic():
         ticket = locked_ticket(request, number)
         if group is not None:
