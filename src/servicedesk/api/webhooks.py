@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import secrets
 import urllib.error
 import urllib.request
@@ -28,12 +27,9 @@ from django.db import transaction
 from servicedesk.api.models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
 from servicedesk.core import clock, config_cache, hooks
 from servicedesk.core.errors import DomainError
-from servicedesk.mail.outbox import STALE_CLAIM, backoff
+from servicedesk.mail import outbox
 from servicedesk.tickets.models import EventKind, Ticket
 
-logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 12
 SECRET_PREFIX = "whsec_"
 
 # What each kind of ticket event is announced as.
@@ -173,21 +169,11 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def _claim(delivery_id: int) -> WebhookDelivery | None:
-    now = clock.now()
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    ).update(status=DeliveryStatus.SENDING, next_attempt_at=now + STALE_CLAIM)
-    if not claimed:
-        return None
-    return WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
-
-
 def deliver(*, delivery_id: int) -> str:
     """POST one delivery; 2xx is delivered, anything else is retried later."""
-    delivery = _claim(delivery_id)
-    if delivery is None:
+    if not outbox.claim(WebhookDelivery, delivery_id):
         return "not due"
+    delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     timestamp = int(clock.now().timestamp())
     request = urllib.request.Request(
@@ -213,18 +199,14 @@ def deliver(*, delivery_id: int) -> str:
         delivery.response_status, error = failure.code, f"HTTP {failure.code}"
     except (urllib.error.URLError, OSError, ValueError) as failure:
         delivery.response_status, error = None, f"{type(failure).__name__}: {failure}"
-    if not error:
+    if error:
+        outbox.record_failure(delivery, error, what="webhook delivery")
+    else:
         delivery.status, delivery.delivered_at, delivery.last_error = (
             DeliveryStatus.DELIVERED,
             clock.now(),
             "",
         )
-    elif delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status, delivery.last_error = DeliveryStatus.FAILED, error[:2000]
-        logger.error("webhook delivery %s failed for good: %s", delivery.pk, error)
-    else:
-        delivery.status, delivery.last_error = DeliveryStatus.PENDING, error[:2000]
-        delivery.next_attempt_at = clock.now() + backoff(delivery.attempts)
     delivery.save(
         update_fields=[
             "attempts",
@@ -240,13 +222,6 @@ def deliver(*, delivery_id: int) -> str:
 
 def deliver_due(*, limit: int = 500, now: datetime | None = None) -> dict[str, int]:
     """Send every delivery whose attempt is due (pending, or claimed by a worker that died)."""
-    now = now or clock.now()
-    WebhookDelivery.objects.filter(status=DeliveryStatus.SENDING, next_attempt_at__lte=now).update(
-        status=DeliveryStatus.PENDING
+    return outbox.drain_due(
+        WebhookDelivery, lambda pk: deliver(delivery_id=pk), limit=limit, now=now
     )
-    due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-    outcomes: dict[str, int] = {}
-    for delivery_id in due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]:
-        outcome = deliver(delivery_id=delivery_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes

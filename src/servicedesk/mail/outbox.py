@@ -75,12 +75,44 @@ def queue_email(
     return message
 
 
-def _claim(message_id: int) -> OutboxMessage | None:
+# The retry mechanism, shared by the outbox and webhook deliveries: rows with ``status``
+# pending / sending / failed, ``attempts``, ``next_attempt_at`` and ``last_error``.
+
+
+def claim(model, pk: int) -> bool:
+    """Take row ``pk`` for sending if its attempt is due; a guarded update, so two workers
+    never both take it. A claim older than ``STALE_CLAIM`` is taken to be a dead worker's."""
     now = clock.now()
-    claimed = OutboxMessage.objects.filter(
-        pk=message_id, status=OutboxStatus.PENDING, next_attempt_at__lte=now
-    ).update(status=OutboxStatus.SENDING, next_attempt_at=now + STALE_CLAIM)
-    return OutboxMessage.objects.get(pk=message_id) if claimed else None
+    return bool(
+        model.objects.filter(pk=pk, status="pending", next_attempt_at__lte=now).update(
+            status="sending", next_attempt_at=now + STALE_CLAIM
+        )
+    )
+
+
+def record_failure(row, error: str, *, what: str) -> None:
+    """A failed attempt (``row.attempts`` counts it already): retry after the backoff, or
+    give up after ``MAX_ATTEMPTS``. The caller saves the row."""
+    row.last_error = error[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+        logger.error("%s %s failed for good: %s", what, row.pk, row.last_error)
+    else:
+        row.status = "pending"
+        row.next_attempt_at = clock.now() + backoff(row.attempts)
+
+
+def drain_due(model, send_one, *, limit: int, now=None) -> dict[str, int]:
+    """``send_one(pk)`` for every row whose attempt is due (pending, or claimed by a worker
+    that died); how many of each outcome."""
+    now = now or clock.now()
+    model.objects.filter(status="sending", next_attempt_at__lte=now).update(status="pending")
+    due = model.objects.filter(status="pending", next_attempt_at__lte=now)
+    outcomes: dict[str, int] = {}
+    for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]:
+        outcome = send_one(pk)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def _as_email(message: OutboxMessage) -> EmailMultiAlternatives:
@@ -102,38 +134,22 @@ def _as_email(message: OutboxMessage) -> EmailMultiAlternatives:
 
 def send(*, message_id: int) -> str:
     """Try to send one outbox message; return what became of it."""
-    message = _claim(message_id)
-    if message is None:
+    if not claim(OutboxMessage, message_id):
         return "not due"
+    message = OutboxMessage.objects.get(pk=message_id)
+    message.attempts += 1
     try:
         with get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT) as connection:
             connection.send_messages([_as_email(message)])
     except (smtplib.SMTPException, OSError) as error:
-        message.attempts += 1
-        message.last_error = f"{type(error).__name__}: {error}"[:2000]
-        if message.attempts >= MAX_ATTEMPTS:
-            message.status = OutboxStatus.FAILED
-            logger.error("outbox message %s failed for good: %s", message.pk, message.last_error)
-        else:
-            message.status = OutboxStatus.PENDING
-            message.next_attempt_at = clock.now() + backoff(message.attempts)
+        record_failure(message, f"{type(error).__name__}: {error}", what="outbox message")
         message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
         return "retry" if message.status == OutboxStatus.PENDING else "failed"
     message.status, message.sent_at = OutboxStatus.SENT, clock.now()
-    message.attempts += 1
     message.save(update_fields=["status", "sent_at", "attempts"])
     return "sent"
 
 
 def send_due(*, limit: int = 500) -> dict[str, int]:
     """Send every message whose attempt is due (pending, or claimed by a worker that died)."""
-    now = clock.now()
-    OutboxMessage.objects.filter(status=OutboxStatus.SENDING, next_attempt_at__lte=now).update(
-        status=OutboxStatus.PENDING
-    )
-    due = OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-    outcomes: dict[str, int] = {}
-    for message_id in due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]:
-        outcome = send(message_id=message_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    return drain_due(OutboxMessage, lambda pk: send(message_id=pk), limit=limit)
