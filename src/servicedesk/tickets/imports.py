@@ -19,7 +19,7 @@ from servicedesk.sla import services as sla
 from servicedesk.tickets import triage
 from servicedesk.tickets.models import Channel, Comment, Event, EventKind, Ticket
 from servicedesk.tickets.selectors import triage_bands
-from servicedesk.tickets.services import _route, allocate_numbers
+from servicedesk.tickets.services import allocate_numbers, route_new_ticket
 from servicedesk.tickets.workflow import Status
 
 MAX_PER_CALL = 5000
@@ -144,7 +144,9 @@ def import_tickets(items: list[Item], *, by: User | None) -> Result:
         organisation = organisations.get(item.organisation_id) or requester.organisation
         org_key = organisation.pk if organisation else None
         if org_key not in routes:
-            routes[org_key] = _route(organisation=organisation, product=None, category=None)
+            routes[org_key] = route_new_ticket(
+                organisation=organisation, product=None, category=None
+            )
         route = routes[org_key]
         assessment = (
             triage.assess(urgency=item.urgency, impact=item.impact, bands=bands)

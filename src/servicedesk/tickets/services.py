@@ -144,9 +144,10 @@ def _check_triage_pair(urgency: int | None, impact: int | None) -> triage.Assess
     return triage.assess(urgency=urgency, impact=impact, bands=triage_bands())
 
 
-def _route(
+def route_new_ticket(
     *, organisation: Organisation | None, product: Product | None, category: Category | None
 ) -> routing.Route:
+    """The group (and assignee) a new ticket starts with: filing and imports alike."""
     intake = config_cache.memo(
         "intake_group",
         lambda: Group.objects.filter(is_default_intake=True).values_list("pk", flat=True).first(),
@@ -219,7 +220,7 @@ def create_ticket(
     priority = assessment.priority if assessment else triage_bands()[0].key
 
     now = clock.now()
-    route = _route(organisation=organisation, product=product, category=category)
+    route = route_new_ticket(organisation=organisation, product=product, category=category)
     (number,) = allocate_numbers(1)
     ticket = Ticket(
         number=number,
