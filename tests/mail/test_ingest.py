@@ -266,7 +266,7 @@ def test_a_failure_while_applying_rolls_back_the_work_and_quarantines(db, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(notifications, "acknowledge", broken)  # fails after the ticket is made
+    monkeypatch.setattr(notifications, "_acknowledge", broken)  # fails after the ticket is made
 
     outcome = ingest.ingest(mail(), source="pipe")
 

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from servicedesk.core import clock
+from servicedesk.core import delivery
 from servicedesk.mail import outbox
 from servicedesk.mail.models import OutboxMessage, OutboxStatus
 from servicedesk.mail.tasks import send_due_outbox, send_outbox_message
@@ -80,7 +81,7 @@ def test_a_server_that_is_down_delays_mail_and_loses_none(db, smtp):
 
 def test_a_message_fails_for_good_after_the_last_attempt(db, smtp):
     message = _queue()
-    OutboxMessage.objects.filter(pk=message.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=delivery.MAX_ATTEMPTS - 1)
 
     assert outbox.send(message_id=message.pk) == "failed"
 
@@ -92,11 +93,11 @@ def test_a_message_claimed_by_a_worker_that_died_is_sent_later(db, smtp):
     smtp.start()
     message = _queue()
     OutboxMessage.objects.filter(pk=message.pk).update(
-        status=OutboxStatus.SENDING, next_attempt_at=clock.now() + outbox.STALE_CLAIM
+        status=OutboxStatus.SENDING, next_attempt_at=clock.now() + delivery.STALE_CLAIM
     )
 
     assert outbox.send_due() == {}
-    with time_machine.travel(clock.now() + outbox.STALE_CLAIM + timedelta(seconds=1), tick=False):
+    with time_machine.travel(clock.now() + delivery.STALE_CLAIM + timedelta(seconds=1), tick=False):
         assert outbox.send_due() == {"sent": 1}
 
     assert len(smtp.received) == 1

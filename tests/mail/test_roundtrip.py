@@ -41,9 +41,11 @@ def test_customer_mail_desk_reply_and_customer_answer_stay_on_one_ticket(bob, al
     services.add_comment(
         ticket=ticket, author=alice, body="Looks like the known SDK bug", internal=True
     )
-    _ack, reply = _delivered(smtp)
+    _ack, triaged, reply = _delivered(smtp)
 
-    assert len(smtp.received) == 2  # the internal note never left
+    assert len(smtp.received) == 3  # the internal note never left
+    assert "score 6 of 16" in triaged.get_content()  # seed 004: the confirmed score, by mail
+    assert triaged["In-Reply-To"] == "<q1@alpha.example>"
     assert "Looks like the known SDK bug" not in reply.as_string()
     assert "Please send the trace log." in reply.get_content()
     assert ticket.subject_token in reply["Subject"]

@@ -382,7 +382,7 @@ def test_event_sla_warning_and_sla_breach_are_recorded_by_the_sweep(ticket_a, ki
 
     sla.sweep(now=getattr(row, moment))
 
-    new, at = {"due": row.due_at.isoformat()}, getattr(row, moment)
+    new, at = {"due": row.due_at.isoformat(), "clock": row.pk}, getattr(row, moment)
     assert _row(_last(ticket_a, kind)) == (None, kind, "first_response", None, new, at)
 
 

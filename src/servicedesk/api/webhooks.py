@@ -1,8 +1,8 @@
 """Webhooks: what happened to tickets, POSTed to the URLs administrators registered.
 
-Ticket services record events and call ``core.hooks.events_recorded`` in their transaction;
-``on_events`` turns them into one delivery row per webhook and event type, in that same
-transaction (a rolled-back change sends nothing). A task sends each delivery after commit,
+Services record events and publish them in their transaction (``core.events``); the
+subscriber ``on_events`` turns them into one delivery row per webhook and event type, in
+that same transaction (a rolled-back change sends nothing). A task sends each delivery after commit,
 signed per the Standard Webhooks specification (``webhook-id``, ``webhook-timestamp``,
 ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``), retrying with
 backoff; the rows are the delivery log, and any of them can be replayed.
@@ -25,9 +25,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from servicedesk.api.models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
-from servicedesk.core import clock, config_cache, hooks
+from servicedesk.core import clock, config_cache
+from servicedesk.core.delivery import claim, drain_due, record_failure
 from servicedesk.core.errors import DomainError
-from servicedesk.mail import outbox
 from servicedesk.tickets.models import EventKind, Ticket
 
 SECRET_PREFIX = "whsec_"
@@ -52,7 +52,6 @@ def new_secret() -> str:
 
 
 def connect() -> None:
-    hooks.subscribe(on_events)
     config_cache.watch(Webhook)
 
 
@@ -92,8 +91,9 @@ def _ticket_json(ticket: Ticket) -> dict:
     }
 
 
-def on_events(events) -> None:
-    """Queue a delivery for each webhook that wants what these events announce."""
+def on_events(events, hints) -> None:
+    """Queue a delivery for each webhook that wants what these events announce (a
+    subscriber of every event: ``servicedesk.subscribers``)."""
     webhooks = _active()
     if not webhooks:  # the common case costs nothing
         return
@@ -171,7 +171,7 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 
 def deliver(*, delivery_id: int) -> str:
     """POST one delivery; 2xx is delivered, anything else is retried later."""
-    if not outbox.claim(WebhookDelivery, delivery_id):
+    if not claim(WebhookDelivery, delivery_id):
         return "not due"
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
@@ -200,7 +200,7 @@ def deliver(*, delivery_id: int) -> str:
     except (urllib.error.URLError, OSError, ValueError) as failure:
         delivery.response_status, error = None, f"{type(failure).__name__}: {failure}"
     if error:
-        outbox.record_failure(delivery, error, what="webhook delivery")
+        record_failure(delivery, error, what="webhook delivery")
     else:
         delivery.status, delivery.delivered_at, delivery.last_error = (
             DeliveryStatus.DELIVERED,
@@ -222,6 +222,4 @@ def deliver(*, delivery_id: int) -> str:
 
 def deliver_due(*, limit: int = 500, now: datetime | None = None) -> dict[str, int]:
     """Send every delivery whose attempt is due (pending, or claimed by a worker that died)."""
-    return outbox.drain_due(
-        WebhookDelivery, lambda pk: deliver(delivery_id=pk), limit=limit, now=now
-    )
+    return drain_due(WebhookDelivery, lambda pk: deliver(delivery_id=pk), limit=limit, now=now)

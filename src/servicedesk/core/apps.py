@@ -22,3 +22,5 @@ class CoreConfig(AppConfig):
                 )
             )
         )
+        # The support managers, told of every SLA breach (``sla.selectors.alert_recipients``).
+        config_cache.watch(apps.get_model("accounts.User"), only=lambda user: user.is_staff)

@@ -31,10 +31,18 @@ def clear(**kwargs) -> None:
     _entries.clear()
 
 
-def watch(*models) -> None:
-    """Clear the memo whenever one of ``models`` is saved or deleted."""
+def watch(*models, only: Callable[[Any], bool] | None = None) -> None:
+    """Clear the memo whenever one of ``models`` is saved or deleted (``only``: when that
+    instance passes the test, e.g. staff among users, so new customer contacts cost nothing)."""
+
+    def changed(sender, instance=None, **kwargs) -> None:
+        if only is None or only(instance):
+            clear()
+
     for model in models:
-        post_save.connect(clear, sender=model, weak=False, dispatch_uid=f"config-{model.__name__}")
+        post_save.connect(
+            changed, sender=model, weak=False, dispatch_uid=f"config-{model.__name__}"
+        )
         post_delete.connect(
-            clear, sender=model, weak=False, dispatch_uid=f"config-del-{model.__name__}"
+            changed, sender=model, weak=False, dispatch_uid=f"config-del-{model.__name__}"
         )

@@ -13,7 +13,6 @@ A process killed between the two steps leaves a stored, unprocessed message; the
 
 import hashlib
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from servicedesk.accounts.models import User
-from servicedesk.accounts.services import contact_for_email, organisation_domain
+from servicedesk.accounts.services import contact_for_email
 from servicedesk.core import clock
 from servicedesk.core.errors import DomainError
 from servicedesk.mail import noise, parsing, quoting
@@ -33,6 +32,8 @@ from servicedesk.mail.models import InboundMessage, OutboxMessage
 from servicedesk.mail.models import Outcome as Kind
 from servicedesk.tickets import services as tickets
 from servicedesk.tickets.models import Channel, Comment, LinkKind, Ticket
+from servicedesk.tickets.references import find_subject_token
+from servicedesk.tickets.selectors import takes_part
 from servicedesk.tickets.workflow import Status
 
 logger = logging.getLogger(__name__)
@@ -271,31 +272,17 @@ def _ticket_by_headers(thread_ids: list[str]) -> Ticket | None:
 
 def _ticket_named_in(subject: str) -> Ticket | None:
     """The ticket whose token ``[SD#10042]`` is in ``subject``, whoever wrote it."""
-    prefix = re.escape(settings.SERVICEDESK_TICKET_PREFIX)
-    match = re.search(rf"\[{prefix}#(\d+)\]", subject, re.IGNORECASE)
-    return Ticket.objects.filter(number=int(match[1])).first() if match else None
+    number = find_subject_token(subject, settings.SERVICEDESK_TICKET_PREFIX)
+    return Ticket.objects.filter(number=number).first() if number else None
 
 
 def _ticket_by_token(subject: str, author: User) -> Ticket | None:
     """The ticket named by ``[SD#10042]`` in the subject, if the sender takes part in it: a
     stranger who knows a number opens a new ticket instead of writing into someone else's."""
     ticket = _ticket_named_in(subject)
-    if ticket is None or not _takes_part(ticket, author):
+    if ticket is None or not takes_part(ticket, author):
         return None
     return ticket
-
-
-def _takes_part(ticket: Ticket, person: User) -> bool:
-    if person.is_staff or person.pk == ticket.requester_id:
-        return True
-    if person.email in (a.lower() for a in ticket.cc):
-        return True
-    if ticket.organisation_id and person.organisation_id == ticket.organisation_id:
-        return True
-    owner = organisation_domain(person.email)
-    if ticket.organisation_id and owner and owner.organisation_id == ticket.organisation_id:
-        return True
-    return Comment.objects.filter(ticket=ticket, author=person).exists()
 
 
 def _over_rate_limit(sender: str, inbound: InboundMessage) -> bool:
@@ -385,7 +372,6 @@ def _reply(
         folded=split.folded,
         channel=Channel.EMAIL,
         uploads=uploads,
-        as_participant=True,
     )
     return _finish(inbound, Kind.REPLIED, ticket=ticket, comment=comment)
 

@@ -1,27 +1,33 @@
-"""Mail the desk sends about a ticket: the acknowledgement and public replies.
+"""The mail the desk sends, as subscribers of recorded events (``servicedesk.subscribers``):
+the acknowledgement of a new ticket, public replies, the confirmed triage, SLA warnings
+and breaches.
 
-Each goes through the outbox in the transaction of the change, in the recipient's language
+Each writes to the outbox inside the transaction of the change, in the recipient's language
 and time zone, with a Message-ID of ours and In-Reply-To/References pointing at the
 customer's mail, so their client threads it and their answer comes back to the same ticket.
-Internal notes never reach this module: ``public_reply`` refuses them.
+The wording lives in the templates of ``mail/templates/mail/``. Internal notes never reach
+this module: their events are of another kind, and ``_public_reply`` refuses them anyway.
 """
 
 import secrets
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from servicedesk.accounts.models import User
 from servicedesk.mail.models import InboundMessage
 from servicedesk.mail.outbox import queue_email
+from servicedesk.sla import selectors as sla_selectors
 from servicedesk.sla.models import ClockKind, TicketClock
-from servicedesk.tickets.models import Comment, Ticket
+from servicedesk.tickets.models import Comment, Event, Ticket
 from servicedesk.tickets.selectors import triage_bands
 
 
@@ -55,37 +61,79 @@ def _duration(value: timedelta) -> str:
 
 
 def _priority_label(key: str) -> str:
-    return next((band.label for band in triage_bands() if band.key == key), key)
+    return next((str(band.label) for band in triage_bands() if band.key == key), key)
 
 
 def _desk_name() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or "Servicedesk"
 
 
-def acknowledge(ticket: Ticket, *, clocks=None, in_reply_to: str = "") -> None:
-    """Tell the requester their ticket is open: number, triage, and the SLA that applies with
-    the first-response due time in their own time zone and language.
+def _zone(person: User) -> ZoneInfo:
+    return ZoneInfo(person.timezone or settings.TIME_ZONE)
 
-    ``clocks``: the new ticket's clocks, when the caller has them (else they are read);
-    ``in_reply_to``: the Message-ID of the mail that opened the ticket, if one did."""
+
+def _language(person: User) -> str:
+    return person.language or settings.LANGUAGE_CODE
+
+
+def _when(moment, zone: ZoneInfo) -> str:
+    return date_format(timezone.localtime(moment, zone), "DATETIME_FORMAT")
+
+
+def _render(template: str, context: dict) -> tuple[str, str]:
+    """A mail's subject (the first line of the template) and its body (the rest)."""
+    text = render_to_string(template, context)
+    subject, _, body = text.partition("\n")
+    return " ".join(subject.split()), body.lstrip("\n")
+
+
+def _running_dues(clocks, zone: ZoneInfo) -> list[dict]:
+    """The due times still owed, nearest first, as the customer reads them."""
+    rows = [c for c in clocks if c.met_at is None and not c.stopped and c.due_at is not None]
+    return [
+        {
+            "label": ClockKind(c.kind).label,
+            "target": _duration(c.target),
+            "due": _when(c.due_at, zone),
+        }
+        for c in sorted(rows, key=lambda c: c.due_at)
+    ]
+
+
+# ---- Subscribers ------------------------------------------------------------------------
+
+
+def acknowledge_new_ticket(events: Sequence[Event], hints: Mapping[str, Any]) -> None:
+    """Tell the requester their ticket is open: number, proposed triage (which the desk will
+    confirm), and the SLA with the first-response due time in their own time and language.
+
+    Hints: ``clocks``, the new ticket's clocks (else they are read); ``in_reply_to``, the
+    Message-ID of the mail that opened the ticket."""
+    for event in events:
+        ticket = event.ticket
+        clocks = hints.get("clocks")
+        if clocks is None:
+            clocks = TicketClock.objects.filter(ticket=ticket).select_related("policy")
+        _acknowledge(ticket, clocks=clocks, in_reply_to=hints.get("in_reply_to", ""))
+
+
+def _acknowledge(ticket: Ticket, *, clocks, in_reply_to: str) -> None:
     requester = ticket.requester
-    if clocks is None:
-        clocks = TicketClock.objects.filter(ticket=ticket).select_related("policy")
     clock = max(
         (c for c in clocks if c.kind == ClockKind.FIRST_RESPONSE),
         key=lambda c: c.started_at,
         default=None,
     )
-    zone = ZoneInfo(requester.timezone or settings.TIME_ZONE)
-    with translation.override(requester.language or settings.LANGUAGE_CODE):
+    zone = _zone(requester)
+    with translation.override(_language(requester)):
         first_response = None
         if clock is not None and clock.due_at is not None:
             first_response = {
                 "policy_name": clock.policy.name if clock.policy else "",
                 "target": _duration(clock.target),
-                "due": date_format(timezone.localtime(clock.due_at, zone), "DATETIME_FORMAT"),
+                "due": _when(clock.due_at, zone),
             }
-        body = render_to_string(
+        subject, body = _render(
             "mail/acknowledgement.txt",
             {
                 "ticket": ticket,
@@ -96,10 +144,6 @@ def acknowledge(ticket: Ticket, *, clocks=None, in_reply_to: str = "") -> None:
                 "desk_name": _desk_name(),
             },
         )
-        subject = _("%(token)s Received: %(subject)s") % {
-            "token": ticket.subject_token,
-            "subject": ticket.subject,
-        }
     # A new ticket's only mail is the one that opened it: no need to look for others.
     headers = (
         {"In-Reply-To": f"<{in_reply_to}>", "References": f"<{in_reply_to}>"} if in_reply_to else {}
@@ -116,22 +160,31 @@ def acknowledge(ticket: Ticket, *, clocks=None, in_reply_to: str = "") -> None:
     )
 
 
-def public_reply(comment: Comment) -> None:
-    """Email a public reply from the desk to the requester and the ticket's copied addresses."""
+def mail_public_reply(events: Sequence[Event], hints: Mapping[str, Any]) -> None:
+    """Email each public reply of the desk (staff or automation) to the requester and the
+    ticket's copied addresses. A customer's own reply is not mailed back to them."""
+    ids = [e.new["comment"] for e in events if not e.internal]
+    comments = Comment.objects.filter(pk__in=ids, internal=False).select_related(
+        "author", "ticket__requester"
+    )
+    for comment in comments:
+        if comment.author is None or comment.author.is_staff:
+            _public_reply(comment)
+
+
+def _public_reply(comment: Comment) -> None:
     if comment.internal:
         raise ValueError("Internal notes are never emailed.")
     ticket = comment.ticket
     requester = ticket.requester
-    recipients = [requester.email]
     copied = [a for a in ticket.cc if a.lower() != requester.email.lower()]
-    with translation.override(requester.language or settings.LANGUAGE_CODE):
+    with translation.override(_language(requester)):
         author = comment.author.display_name if comment.author else _desk_name()
-        body = render_to_string(
+        subject, body = _render(
             "mail/reply.txt", {"comment": comment, "ticket": ticket, "author": author}
         )
-        subject = f"Re: {ticket.subject} {ticket.subject_token}"
     queue_email(
-        to=recipients,
+        to=[requester.email],
         cc=copied,
         subject=subject,
         body_text=body,
@@ -140,3 +193,70 @@ def public_reply(comment: Comment) -> None:
         ticket=ticket,
         dedupe_key=f"reply:{comment.pk}",
     )
+
+
+def mail_confirmed_triage(events: Sequence[Event], hints: Mapping[str, Any]) -> None:
+    """Seed 004: once the desk confirms or corrects the triage, the requester is sent the
+    ticket's number, the confirmed score and priority, and the due times that now apply."""
+    for event in events:
+        ticket = Ticket.objects.select_related("requester").get(pk=event.ticket_id)
+        requester = ticket.requester
+        zone = _zone(requester)
+        clocks = TicketClock.objects.filter(ticket=ticket).select_related("policy")
+        with translation.override(_language(requester)):
+            policy = next((c.policy.name for c in clocks if c.policy), "")
+            subject, body = _render(
+                "mail/triage_confirmed.txt",
+                {
+                    "ticket": ticket,
+                    "requester": requester,
+                    "confirmed": event.new,
+                    "corrected": ticket.proposed_triage is not None
+                    and ticket.proposed_triage != ticket.confirmed_triage,
+                    "priority": _priority_label(event.new["priority"]),
+                    "policy_name": policy,
+                    "dues": _running_dues(clocks, zone),
+                    "zone": str(zone),
+                    "desk_name": _desk_name(),
+                },
+            )
+        queue_email(
+            to=[requester.email],
+            subject=subject,
+            body_text=body,
+            headers=_thread_headers(ticket),
+            message_id=new_message_id(ticket),
+            ticket=ticket,
+            dedupe_key=f"triage:{event.pk or secrets.token_hex(8)}",
+        )
+
+
+def mail_sla_alert(events: Sequence[Event], hints: Mapping[str, Any]) -> None:
+    """Warn the assignee, the group's lead and the support managers that a target is about
+    to be missed, or was."""
+    for event in events:
+        ticket = event.ticket
+        breach = event.kind == "sla_breach"
+        for person in sla_selectors.alert_recipients(ticket):
+            zone = _zone(person)
+            with translation.override(_language(person)):
+                subject, body = _render(
+                    "mail/sla_alert.txt",
+                    {
+                        "ticket": ticket,
+                        "breach": breach,
+                        "target": ClockKind(event.field).label,
+                        "due": timezone.localtime(
+                            datetime.fromisoformat(event.new["due"]), zone
+                        ).strftime("%Y-%m-%d %H:%M %Z"),
+                        "priority": _priority_label(ticket.priority),
+                        "assignee": ticket.assignee,
+                    },
+                )
+            queue_email(
+                to=[person.email],
+                subject=subject,
+                body_text=body,
+                ticket=ticket,
+                dedupe_key=f"sla-{'breach' if breach else 'warning'}:{event.new['clock']}:{person.pk}",
+            )

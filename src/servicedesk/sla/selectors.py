@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 
+from servicedesk.accounts.models import StaffRole, User
 from servicedesk.core import config_cache
 from servicedesk.sla import clock as business_clock
 from servicedesk.sla.calendar import BusinessCalendar, expand_closures
@@ -212,3 +213,19 @@ def explain(ticket) -> list[dict]:
             ]
         result.append(entry)
     return result
+
+
+def _support_managers() -> tuple:
+    return tuple(
+        User.objects.filter(is_staff=True, is_active=True, staff_role=StaffRole.SUPPORT_MANAGER)
+    )
+
+
+def alert_recipients(ticket) -> list:
+    """Who hears of an SLA warning or breach: the assignee, the group's lead, and the support
+    managers (read once per ``config_cache.TTL``: a sweep of many breaches reads them once)."""
+    people = {u.pk: u for u in config_cache.memo("support_managers", _support_managers)}
+    for person in (ticket.assignee, ticket.group.lead if ticket.group else None):
+        if person is not None and person.is_active:
+            people[person.pk] = person
+    return sorted(people.values(), key=lambda u: u.pk)

@@ -5,19 +5,16 @@ The clock hooks are called by ``tickets.services`` inside its transaction and re
 events they cause, unsaved, so the ticket service writes every event of a change at once.
 """
 
-import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Subquery
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
-from servicedesk.accounts.models import StaffRole, User
-from servicedesk.core import clock, hooks
-from servicedesk.mail.outbox import queue_email
+from servicedesk.accounts.models import User
+from servicedesk.core import clock
+from servicedesk.core.events import publish
 from servicedesk.sla import clock as business_clock
 from servicedesk.sla import selectors
 from servicedesk.sla.calendar import BusinessCalendar
@@ -237,63 +234,13 @@ class SweepResult:
     breaches: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _support_managers() -> list[User]:
-    return list(
-        User.objects.filter(is_staff=True, is_active=True, staff_role=StaffRole.SUPPORT_MANAGER)
-    )
-
-
-def _recipients(ticket: Ticket, *, managers: list[User]) -> list[User]:
-    """Who hears of a warning or a breach: the assignee, the group's lead, support managers."""
-    people = {u.pk: u for u in managers}
-    for person in (ticket.assignee, ticket.group.lead if ticket.group else None):
-        if person is not None and person.is_active:
-            people[person.pk] = person
-    return sorted(people.values(), key=lambda u: u.pk)
-
-
-_SUBJECTS = {
-    "warning": lambda: _("SLA warning: %(target)s due %(due)s"),
-    "breach": lambda: _("SLA breached: %(target)s was due %(due)s"),
-}
-
-
-def _notify(row: TicketClock, *, what: str, managers: list[User]) -> None:
-    ticket = row.ticket
-    for person in _recipients(ticket, managers=managers):
-        with translation.override(person.language), timezone.override(person.timezone):
-            due = timezone.localtime(row.due_at).strftime("%Y-%m-%d %H:%M %Z")
-            target = ClockKind(row.kind).label
-            subject = f"{ticket.subject_token} " + _SUBJECTS[what]() % {
-                "target": target,
-                "due": due,
-            }
-            body = "\n".join(
-                [
-                    subject,
-                    "",
-                    f"{ticket.reference}: {ticket.subject}",
-                    _("Priority: %(priority)s") % {"priority": ticket.priority},
-                    _("Assignee: %(assignee)s") % {"assignee": ticket.assignee or "—"},
-                ]
-            )
-        queue_email(
-            to=[person.email],
-            subject=subject,
-            body_text=body,
-            ticket=ticket,
-            dedupe_key=f"sla-{what}:{row.pk}:{person.pk}",
-        )
-
-
 # what -> (the clock's moment column, the column that records it once)
 _MOMENTS = {"breach": ("due_at", "breached_at"), "warning": ("warn_at", "warned_at")}
 
 
-def _record(row: TicketClock, *, what: str, managers: list[User] | None = None) -> bool:
-    """Record one warning or breach exactly once: the guarded update decides who wins.
-
-    ``managers`` (the support managers) is loaded once per sweep by the caller."""
+def _record(row: TicketClock, *, what: str) -> bool:
+    """Record one warning or breach exactly once: the guarded update decides who wins. The
+    event's subscribers (mail to the people responsible, webhooks) react in its transaction."""
     moment_column, done_column = _MOMENTS[what]
     moment = getattr(row, moment_column)
     with transaction.atomic():
@@ -303,15 +250,14 @@ def _record(row: TicketClock, *, what: str, managers: list[User] | None = None) 
         if not won:
             return False
         event = Event.objects.create(
-            ticket_id=row.ticket_id,
+            ticket=row.ticket,
             actor=None,
             at=moment,
             kind=EventKind.SLA_WARNING if what == "warning" else EventKind.SLA_BREACH,
             field=row.kind,
-            new={"due": row.due_at.isoformat()},
+            new={"due": row.due_at.isoformat(), "clock": row.pk},
         )
-        hooks.events_recorded([event])
-        _notify(row, what=what, managers=_support_managers() if managers is None else managers)
+        publish([event])
     return True
 
 
@@ -343,14 +289,13 @@ def sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
     processes at once: each is recorded once. Reads only the clocks that are due."""
     now = now or clock.now()
     result = SweepResult()
-    managers = functools.cache(_support_managers)  # read once per sweep, and only if needed
     for row in _due("breach", now=now, batch=batch):
-        if _record(row, what="breach", managers=managers()):
+        if _record(row, what="breach"):
             result.breaches.append((row.ticket.number, row.kind))
     for row in _due("warning", now=now, batch=batch):
         if row.breached_at is not None:  # past due already: a warning now is noise
             TicketClock.objects.filter(pk=row.pk, warned_at=None).update(warned_at=row.warn_at)
-        elif _record(row, what="warning", managers=managers()):
+        elif _record(row, what="warning"):
             result.warnings.append((row.ticket.number, row.kind))
     return result
 

@@ -1,5 +1,6 @@
 """Reads for tickets. Every query starts from ``visible_to(user)``."""
 
+from servicedesk.accounts.services import organisation_domain
 from servicedesk.core import config_cache
 from servicedesk.core.errors import NotFound
 from servicedesk.tickets import triage
@@ -67,3 +68,20 @@ def get_attachment(*, user, attachment_id: int) -> Attachment:
     if attachment is None:
         raise NotFound("No such attachment.")
     return attachment
+
+
+def takes_part(ticket: Ticket, person) -> bool:
+    """Whether ``person`` may write into ``ticket``'s conversation: staff, its requester, an
+    address copied on it, a contact of its organisation (by account or by email domain), or
+    someone who wrote in it before. One rule for every channel: a stranger who knows a
+    number opens a ticket of their own instead of writing into someone else's."""
+    if person.is_staff or person.pk == ticket.requester_id:
+        return True
+    if person.email.lower() in (a.lower() for a in ticket.cc):
+        return True
+    if ticket.organisation_id and person.organisation_id == ticket.organisation_id:
+        return True
+    owner = organisation_domain(person.email)
+    if ticket.organisation_id and owner and owner.organisation_id == ticket.organisation_id:
+        return True
+    return Comment.objects.filter(ticket=ticket, author=person).exists()

@@ -17,9 +17,9 @@ from django.core.files.base import File
 from django.db import connection, transaction
 
 from servicedesk.accounts.models import Group, Organisation, User
-from servicedesk.core import clock, config_cache, hooks
+from servicedesk.core import clock, config_cache
 from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
-from servicedesk.mail import notifications
+from servicedesk.core.events import publish
 from servicedesk.sla import services as sla
 from servicedesk.sla.models import TicketClock
 from servicedesk.tickets import routing, triage, workflow
@@ -36,7 +36,7 @@ from servicedesk.tickets.models import (
     Ticket,
     TicketLink,
 )
-from servicedesk.tickets.selectors import triage_bands
+from servicedesk.tickets.selectors import takes_part, triage_bands
 
 FIRST_NUMBER = 10001
 
@@ -110,10 +110,11 @@ def _event(
     )
 
 
-def _record(events: list[Event]) -> None:
-    """Write a change's events, and tell the listeners (webhooks) in the same transaction."""
+def _record(events: list[Event], **hints: Any) -> None:
+    """Write a change's events and publish them to their subscribers (mail, webhooks) in the
+    same transaction; ``hints``: what the subscribers may use that the events do not say."""
     Event.objects.bulk_create(events)
-    hooks.events_recorded(events)
+    publish(events, **hints)
 
 
 def allocate_numbers(count: int) -> range:
@@ -181,7 +182,6 @@ def create_ticket(
     business_impact: str = "",
     uploads: Sequence[Upload] = (),
     cc: Sequence[str] = (),
-    acknowledge: bool = True,
     in_reply_to: str = "",
 ) -> Ticket:
     """Open a ticket for ``requester``, filed by ``by`` (None: the desk's own automation).
@@ -189,8 +189,8 @@ def create_ticket(
     A customer files for themselves; a designated logger or customer administrator may also
     file for a colleague of the same organisation. Urgency and impact are the requester's
     proposal; the score and priority follow from them until the desk confirms its own.
-    The requester is sent an acknowledgement unless ``acknowledge`` is false; it answers
-    the message ``in_reply_to`` (a Message-ID) when the ticket came by email.
+    The acknowledgement (a subscriber of the creation) answers the message ``in_reply_to``
+    (a Message-ID) when the ticket came by email.
     """
     subject = " ".join(subject.split())
     if not subject:
@@ -268,9 +268,7 @@ def create_ticket(
         ),
     ]
     events += _store_uploads(ticket, comment=None, by=by, uploads=uploads, at=now)
-    _record(events)
-    if acknowledge:
-        notifications.acknowledge(ticket, clocks=clocks, in_reply_to=in_reply_to)
+    _record(events, clocks=clocks, in_reply_to=in_reply_to)
     return ticket
 
 
@@ -522,6 +520,10 @@ def update_details(*, ticket: Ticket, by: User | None, **changes: Any) -> Ticket
             )
         else:
             current = getattr(ticket, name)
+            if isinstance(value, str) and isinstance(current, str):
+                value = value.replace("\r\n", "\n")  # browsers send CRLF: no change of text
+                if current.replace("\r\n", "\n") == value:
+                    continue
             if current == value:
                 continue
             events.append(
@@ -556,14 +558,14 @@ def add_comment(
     channel: str = Channel.PORTAL,
     uploads: Sequence[Upload] = (),
     folded: str = "",
-    as_participant: bool = False,
 ) -> Comment:
     """Add a public reply or an internal note to the thread of ``ticket``.
 
-    Customers write public replies only; their reply re-opens a resolved ticket and resumes
-    one that waited on them. A closed ticket takes no more customer replies.
-    ``as_participant``: the email channel has already checked that the author takes part in
-    the ticket (copied, or of its organisation) though they may not see it on the portal.
+    Customers write public replies only, to tickets they take part in (``takes_part``: the
+    requester, a copied address, a contact of its organisation…, whatever the channel);
+    their reply re-opens a resolved ticket and resumes one that waited on them. A closed
+    ticket takes no more customer replies. The desk's public replies are mailed by the
+    subscriber of the reply event.
     """
     if not body.strip() and not uploads:
         raise InvalidTicket("A reply needs a text or an attachment.")
@@ -571,7 +573,9 @@ def add_comment(
         raise InvalidTicket(f"Unknown channel {channel!r}.")
     if internal:
         _require_staff(author, "write internal notes")
-    ticket = _locked(ticket, None if as_participant else author)
+    ticket = _locked(ticket, None)
+    if author is not None and not takes_part(ticket, author):
+        raise NotFound("No such ticket.")
     now = clock.now()
     events = []
     customer_reply = author is not None and not author.is_staff
@@ -610,8 +614,6 @@ def add_comment(
     ticket.updated_at = now
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
     _record(events)
-    if desk_reply:
-        notifications.public_reply(comment)
     return comment
 
 

@@ -1,0 +1,42 @@
+"""THE reactions to recorded facts: who is told what when events are recorded.
+
+Services record a change's events and publish them (``core.events.publish``) inside the
+change's transaction; each subscriber below gets the events of the kinds it names (all of
+them when ``kinds`` is None) and writes its outbox or delivery rows in that same
+transaction, so a rolled-back change sends nothing. The domain (accounts, tickets, sla)
+never imports a channel: the arrows point from the channels to the facts, through this list.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    name: str
+    kinds: frozenset[str] | None  # the event kinds it reacts to; None: every kind
+    handler: str  # dotted path of ``handler(events, hints)``
+
+
+SUBSCRIBERS: tuple[Subscriber, ...] = (
+    Subscriber(
+        "acknowledgement-mail",
+        frozenset({"created"}),
+        "servicedesk.mail.notifications.acknowledge_new_ticket",
+    ),
+    Subscriber(
+        "public-reply-mail",
+        frozenset({"reply"}),
+        "servicedesk.mail.notifications.mail_public_reply",
+    ),
+    Subscriber(
+        "triage-confirmed-mail",
+        frozenset({"triage"}),
+        "servicedesk.mail.notifications.mail_confirmed_triage",
+    ),
+    Subscriber(
+        "sla-alert-mail",
+        frozenset({"sla_warning", "sla_breach"}),
+        "servicedesk.mail.notifications.mail_sla_alert",
+    ),
+    Subscriber("webhooks", None, "servicedesk.api.webhooks.on_events"),
+)
