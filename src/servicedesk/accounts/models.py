@@ -9,6 +9,16 @@ from django.utils.translation import gettext_lazy as _
 LANGUAGE_CHOICES = settings.LANGUAGES
 
 
+class OrganisationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "OrganisationQuerySet":
+        """Staff see every organisation; a customer only their own."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(pk=user.organisation_id) if user.organisation_id else self.none()
+
+
 class Organisation(models.Model):
     """A customer company. Its email domains place senders of new mail in it."""
 
@@ -38,6 +48,8 @@ class Organisation(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("organisation")
@@ -86,7 +98,21 @@ class StaffRole(models.TextChoices):
     IT_ADMINISTRATOR = "it_administrator", _("IT administrator")
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "UserQuerySet":
+        """The people ``user`` may see in the directory: staff everyone; a designated logger
+        or customer administrator the contacts of their organisation; an end user
+        themselves; anyone else nobody. Customers never see the desk's staff here."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self
+        if user.sees_whole_organisation and user.organisation_id:
+            return self.filter(is_staff=False, organisation_id=user.organisation_id)
+        return self.filter(pk=user.pk)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **fields):

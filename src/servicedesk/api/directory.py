@@ -65,10 +65,11 @@ def _create(model, **fields):
 
 
 def _organisations(user: User):
-    rows = Organisation.objects.prefetch_related("email_domains").order_by("name", "pk")
-    if user.is_staff:
-        return rows
-    return rows.filter(pk=user.organisation_id) if user.organisation_id else rows.none()
+    return (
+        Organisation.objects.visible_to(user)
+        .prefetch_related("email_domains")
+        .order_by("name", "pk")
+    )
 
 
 @router.get("organisations", response={200: list[OrganisationOut], **ERRORS})
@@ -102,12 +103,7 @@ def create_organisation(request, data: OrganisationIn):
 
 
 def _contacts(user: User):
-    rows = User.objects.filter(is_staff=False).order_by("email")
-    if user.is_staff:
-        return rows
-    if user.sees_whole_organisation and user.organisation_id:
-        return rows.filter(organisation_id=user.organisation_id)
-    return rows.filter(pk=user.pk)
+    return User.objects.visible_to(user).filter(is_staff=False).order_by("email")
 
 
 @router.get("contacts", response={200: list[ContactOut], **ERRORS})
