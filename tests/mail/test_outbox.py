@@ -6,9 +6,9 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import transaction
+from django_tasks_db.models import DBTaskResult
 
-from servicedesk.core import clock
-from servicedesk.core import delivery
+from servicedesk.core import clock, delivery
 from servicedesk.mail import outbox
 from servicedesk.mail.models import OutboxMessage, OutboxStatus
 from servicedesk.mail.tasks import send_due_outbox, send_outbox_message
@@ -25,14 +25,12 @@ def _queue(**extra):
     )
 
 
-def test_a_committed_email_is_enqueued_on_commit_and_delivered(
-    db, smtp, django_capture_on_commit_callbacks
-):
+def test_a_committed_email_is_enqueued_with_the_change_and_delivered(db, smtp):
     smtp.start()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+    with transaction.atomic():
         message = _queue()
-
-    assert len(callbacks) == 1  # the task is enqueued only once the change commits
+        # The database backend: the task row is part of the change's own transaction.
+        assert DBTaskResult.objects.filter(task_path__endswith="send_outbox_message").count() == 1
     assert outbox.send(message_id=message.pk) == "sent"
     (envelope,) = smtp.received
     raw = envelope.content.decode()
@@ -56,6 +54,7 @@ def test_a_rolled_back_change_sends_nothing(db, smtp, django_capture_on_commit_c
 
     assert callbacks == []
     assert not OutboxMessage.objects.exists()
+    assert not DBTaskResult.objects.exists()  # the task went with the change
     assert smtp.received == []
 
 

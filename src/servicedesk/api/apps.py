@@ -8,6 +8,11 @@ class ApiConfig(AppConfig):
     verbose_name = _("API")
 
     def ready(self) -> None:
-        from servicedesk.api import webhooks
+        from django.db.models.signals import post_save
+
+        from servicedesk.api import tokens, webhooks
 
         webhooks.connect()
+        post_save.connect(
+            tokens.on_user_saved, sender="accounts.User", dispatch_uid="api-token-cache"
+        )

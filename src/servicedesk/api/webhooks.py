@@ -18,7 +18,6 @@ import urllib.request
 import uuid
 from collections import defaultdict
 from datetime import datetime
-from functools import partial
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -26,7 +25,7 @@ from django.db import transaction
 
 from servicedesk.api.models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
 from servicedesk.core import clock, config_cache
-from servicedesk.core.delivery import claim, drain_due, record_failure
+from servicedesk.core.delivery import claim, drain_due, enqueue_with_change, record_failure
 from servicedesk.core.errors import DomainError
 from servicedesk.tickets.models import EventKind, Ticket
 
@@ -144,7 +143,7 @@ def _queue(rows: list[WebhookDelivery]) -> None:
     for row in rows:
         if row.pk is None:  # backends that return no keys from bulk inserts
             row.pk = WebhookDelivery.objects.get(message_id=row.message_id).pk
-        transaction.on_commit(partial(deliver_webhook.enqueue, delivery_id=row.pk))
+        enqueue_with_change(deliver_webhook, delivery_id=row.pk)
 
 
 def replay(delivery: WebhookDelivery) -> WebhookDelivery:

@@ -10,12 +10,17 @@ rows claimed by a worker that died.
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
 
 from servicedesk.core import clock
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 # A claim older than this is taken to be a worker that died mid-send.
 STALE_CLAIM = timedelta(minutes=10)
 
@@ -61,3 +66,14 @@ def drain_due(
         outcome = send_one(pk)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+def enqueue_with_change(task, **kwargs) -> None:
+    """Enqueue ``task`` so that it runs only if the current change commits. With the
+    database backend the task row is written in the change's own transaction (a rollback
+    takes it away too, and no second write transaction is needed); other backends (Redis,
+    immediate) get it once the transaction has committed."""
+    if settings.TASKS["default"]["BACKEND"] == DATABASE_BACKEND:
+        task.enqueue(**kwargs)
+    else:
+        transaction.on_commit(partial(task.enqueue, **kwargs))

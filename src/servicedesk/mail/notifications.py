@@ -157,6 +157,7 @@ def _acknowledge(ticket: Ticket, *, clocks, in_reply_to: str) -> None:
         message_id=new_message_id(ticket),
         ticket=ticket,
         dedupe_key=f"ack:{ticket.pk}",
+        new_key=True,  # the ticket was made in this very transaction
     )
 
 

@@ -8,7 +8,6 @@ sweep of what is due.
 """
 
 import smtplib
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -16,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.html import strip_tags
 
 from servicedesk.core import clock
-from servicedesk.core.delivery import claim, drain_due, record_failure
+from servicedesk.core.delivery import claim, drain_due, enqueue_with_change, record_failure
 from servicedesk.mail.models import OutboxMessage, OutboxStatus
 
 
@@ -31,10 +30,13 @@ def queue_email(
     message_id: str = "",
     ticket=None,
     dedupe_key: str | None = None,
+    new_key: bool = False,
 ) -> OutboxMessage | None:
     """Write an email to the outbox; it leaves after the current transaction commits.
 
     Returns None when ``dedupe_key`` was already queued (the email is not queued twice).
+    ``new_key``: the caller knows the key cannot exist yet (the acknowledgement of a ticket
+    made in this transaction), so no savepoint guards the insert.
     """
     now = clock.now()
     message = OutboxMessage(
@@ -50,7 +52,7 @@ def queue_email(
         next_attempt_at=now,
         created_at=now,
     )
-    if dedupe_key is not None:
+    if dedupe_key is not None and not new_key:
         try:
             with transaction.atomic():  # a savepoint: a racing duplicate must not undo the caller
                 message.save()
@@ -60,7 +62,7 @@ def queue_email(
         message.save()
     from servicedesk.mail.tasks import send_outbox_message
 
-    transaction.on_commit(partial(send_outbox_message.enqueue, message_id=message.pk))
+    enqueue_with_change(send_outbox_message, message_id=message.pk)
     return message
 
 

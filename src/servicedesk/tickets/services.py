@@ -145,6 +145,10 @@ def _check_triage_pair(urgency: int | None, impact: int | None) -> triage.Assess
     return triage.assess(urgency=urgency, impact=impact, bands=triage_bands())
 
 
+def _groups() -> dict[int, Group]:
+    return config_cache.memo("groups", Group.objects.in_bulk)
+
+
 def route_new_ticket(
     *, organisation: Organisation | None, product: Product | None, category: Category | None
 ) -> routing.Route:
@@ -237,7 +241,7 @@ def create_ticket(
         investigations_done=investigations_done,
         business_impact=business_impact,
         cc=list(dict.fromkeys(a.lower() for a in cc if a.lower() != requester.email.lower())),
-        group_id=route.group_id,
+        group=_groups().get(route.group_id),
         assignee_id=route.assignee_id,
         status=workflow.Status.NEW,
         proposed_urgency=urgency,
