@@ -41,6 +41,7 @@ class _FormReader(HTMLParser):
     def __init__(self, form_id: str) -> None:
         super().__init__()
         self.form_id, self.inside = form_id, False
+        self.action: str | None = None
         self.data: dict[str, list[str]] = {}
         self.textarea: str | None = None
         self.select: str | None = None
@@ -50,6 +51,8 @@ class _FormReader(HTMLParser):
         attributes = dict(attrs)
         if tag == "form":
             self.inside = attributes.get("id") == self.form_id
+            if self.inside:
+                self.action = attributes.get("action")
         if not self.inside:
             return
         name = attributes.get("name")
@@ -92,13 +95,25 @@ class _FormReader(HTMLParser):
             self.select = None
 
 
-def form_data(response, form_id: str) -> dict[str, list[str]]:
-    """The POST a browser would send for the form ``form_id`` of ``response``, unchanged."""
+def _read_form(response, form_id: str) -> _FormReader:
     assert response.status_code == 200, response.status_code
     reader = _FormReader(form_id)
     reader.feed(response.content.decode())
     assert reader.data, f"no form {form_id!r} on the page"
-    return reader.data
+    return reader
+
+
+def form_data(response, form_id: str) -> dict[str, list[str]]:
+    """The POST a browser would send for the form ``form_id`` of ``response``, unchanged."""
+    return _read_form(response, form_id).data
+
+
+def as_browser_sends(data: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``data`` with every line break as CRLF, the way browsers submit a textarea."""
+    return {
+        name: [value.replace("\r\n", "\n").replace("\n", "\r\n") for value in values]
+        for name, values in data.items()
+    }
 
 
 def _change(client, ticket, **changes):
@@ -260,6 +275,13 @@ def test_a_forbidden_move_is_a_form_error_and_changes_nothing(admin_client, tick
     assert _state() == before
 
 
+def test_a_services_refusal_is_shown_beside_the_field_it_concerns(admin_client, ticket_a, charlie):
+    response = _change(admin_client, ticket_a, assignee=str(charlie.pk))
+
+    errors = response.context["adminform"].form.errors
+    assert errors["assignee"] == ["Tickets can only be assigned to active staff."]
+
+
 def test_closing_unresolved_work_needs_a_reason(admin_client, ticket_a):
     before = _state()
 
@@ -358,6 +380,94 @@ def test_a_customer_cannot_be_made_the_assignee(admin_client, ticket_a, charlie)
     assert _state() == before
 
 
+# -- line endings: browsers send CRLF, the desk stores LF ----------------------------------
+
+
+def _multiline_ticket(requester):
+    """A ticket whose texts came in with LF line ends (email, API, portal), one of them
+    ending in a line break."""
+    return make_ticket(
+        requester=requester,
+        description="Contacts stopped syncing.\nSince Monday.",
+        steps_to_reproduce="1. Open Outlook\n2. Click Sync\n",
+        investigations_done="Reinstalled the add-in.\n\nNo change.",
+    )
+
+
+def _change_as_browser(client, ticket, **changes):
+    """Submit the ticket's change form the way a browser does: textareas with CRLF."""
+    url = f"/admin/tickets/ticket/{ticket.pk}/change/"
+    data = as_browser_sends(form_data(client.get(url), "ticket_form"))
+    data.update(changes)
+    return client.post(url, data)
+
+
+def test_saving_an_unchanged_form_with_crlf_line_ends_records_no_change(admin_client, bob):
+    ticket = _multiline_ticket(bob)
+    before = _state()
+
+    response = _change_as_browser(admin_client, ticket)
+
+    assert response.status_code == 302
+    assert _state() == before
+    assert not Event.objects.filter(ticket=ticket, kind=EventKind.FIELD).exists()
+
+
+def test_a_real_change_typed_with_crlf_is_stored_with_lf_and_recorded_once(admin_client, bob):
+    ticket = _multiline_ticket(bob)
+
+    response = _change_as_browser(
+        admin_client, ticket, description="Contacts stopped syncing.\r\nSince Tuesday."
+    )
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.description == "Contacts stopped syncing.\nSince Tuesday."
+    changes = Event.objects.filter(ticket=ticket, kind=EventKind.FIELD)
+    assert [(e.field, e.new) for e in changes] == [
+        ("description", "Contacts stopped syncing.\nSince Tuesday.")
+    ]
+
+
+def test_a_ticket_added_in_the_admin_stores_its_texts_with_lf(admin_client, bob):
+    data = as_browser_sends(
+        form_data(admin_client.get("/admin/tickets/ticket/add/"), "ticket_form")
+    )
+    data.update(
+        requester=str(bob.pk),
+        subject="Caller cannot log in",
+        description="Since this morning.\r\nAll users.",
+        business_impact="Sales stopped.\r\n",
+    )
+
+    response = admin_client.post("/admin/tickets/ticket/add/", data)
+
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert (ticket.description, ticket.business_impact) == (
+        "Since this morning.\nAll users.",
+        "Sales stopped.",
+    )
+
+
+def test_a_reply_typed_with_crlf_is_stored_with_lf(admin_client, ticket_a):
+    response = _change_as_browser(admin_client, ticket_a, **_new_entry("Hello,\r\n\r\nFixed."))
+
+    assert response.status_code == 302
+    assert Comment.objects.get(ticket=ticket_a).body == "Hello,\n\nFixed."
+
+
+def test_update_details_ignores_a_change_of_line_ends_only(ticket_a, alice):
+    ticket = services.update_details(ticket=ticket_a, by=alice, description="One\nTwo")
+    before = Event.objects.filter(ticket=ticket, kind=EventKind.FIELD).count()
+
+    services.update_details(ticket=ticket, by=alice, description="One\r\nTwo")
+
+    assert Event.objects.filter(ticket=ticket, kind=EventKind.FIELD).count() == before
+    ticket.refresh_from_db()
+    assert ticket.description == "One\nTwo"
+
+
 # -- the thread ----------------------------------------------------------------------------
 
 
@@ -368,6 +478,14 @@ def test_a_reply_written_in_the_admin_is_added_through_the_service(admin_client,
     comment = Comment.objects.get(ticket=ticket_a)
     assert (comment.body, comment.internal, comment.author) == ("We are on it.", False, alice)
     assert Event.objects.filter(ticket=ticket_a, kind=EventKind.REPLY, actor=alice).exists()
+
+
+def test_a_reply_typed_in_the_admin_is_recorded_as_typed_at_the_desk(admin_client, ticket_a):
+    _change(admin_client, ticket_a, **_new_entry("We are on it."))
+    _change(admin_client, ticket_a, **_new_entry("Checked the logs.", internal=True))
+
+    channels = set(Comment.objects.filter(ticket=ticket_a).values_list("channel", flat=True))
+    assert channels == {"desk"}
 
 
 def test_an_internal_note_written_in_the_admin_is_added_as_a_note(admin_client, ticket_a):
@@ -563,6 +681,25 @@ def test_the_list_finds_a_ticket_by_its_reference(admin_client, ticket_a, bob):
     assert list(response.context["cl"].result_list) == [ticket_a]
 
 
+@pytest.mark.parametrize("term", ["[SD#10001]", "#10001", "sd-10001", " SD#10001 "])
+def test_the_list_finds_a_ticket_by_its_reference_in_any_written_form(
+    admin_client, ticket_a, bob, term
+):
+    make_ticket(requester=bob, subject="Something else")
+
+    response = admin_client.get("/admin/tickets/ticket/", {"q": term})
+
+    assert list(response.context["cl"].result_list) == [ticket_a]
+
+
+def test_a_number_too_long_for_a_ticket_searches_the_subjects(admin_client, bob):
+    ticket = make_ticket(requester=bob, subject="Error 1234567890123456789012345 on sync")
+
+    response = admin_client.get("/admin/tickets/ticket/", {"q": "1234567890123456789012345"})
+
+    assert list(response.context["cl"].result_list) == [ticket]
+
+
 def test_the_list_finds_tickets_by_requester_email(admin_client, ticket_a, charlie):
     make_ticket(requester=charlie)
 
@@ -576,6 +713,34 @@ def test_tickets_cannot_be_deleted_from_the_admin(admin_client, ticket_a):
 
     assert response.status_code == 403
     assert Ticket.objects.filter(pk=ticket_a.pk).exists()
+
+
+# -- signing in ---------------------------------------------------------------------------
+
+
+def _sign_in(client, url: str, user):
+    """Fill in the sign-in form at ``url`` and submit it to its action, as a browser does."""
+    reader = _read_form(client.get(url), "login-form")
+    data = {**reader.data, "username": user.email, "password": "pw"}
+    return client.post(reader.action or url, data, follow=True)
+
+
+def test_signing_in_at_the_admin_lands_on_the_admin_index(client, alice):
+    response = _sign_in(client, "/admin/login/", alice)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/admin/"
+    assert response.wsgi_request.user == alice
+
+
+def test_signing_in_goes_on_to_the_page_asked_for(client, alice):
+    alice.is_superuser = True  # may read the ticket list
+    alice.save()
+
+    response = _sign_in(client, "/admin/login/?next=/admin/tickets/ticket/", alice)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/admin/tickets/ticket/"
 
 
 # -- priority bands ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     CHAT = "chat", _("Chat")
     API = "api", _("API")
+    DESK = "desk", _("Desk")  # typed by staff at the desk (the admin, later /desk/)
 
 
 class CategoryKind(models.TextChoices):
