@@ -358,3 +358,30 @@ def test_a_batch_stored_by_a_killed_run_is_processed_once_by_the_next(db):
     assert outcomes == ["created"] * 3
     assert again == ["duplicate"] * 3
     assert Ticket.objects.count() == 3
+
+
+def test_a_chunk_with_one_failing_message_keeps_the_others_and_sends_each_mail_once(
+    db, monkeypatch
+):
+    """A chunk is processed in one transaction; when one of its messages fails, the chunk is
+    rolled back and done again message by message: the failing one is quarantined, the
+    others are stored once and acknowledged once."""
+    apply = ingest._apply
+
+    def fails_on_the_second(inbound, parsed):
+        if parsed.subject == "second":
+            raise RuntimeError("disk on fire")
+        return apply(inbound, parsed)
+
+    monkeypatch.setattr(ingest, "_apply", fails_on_the_second)
+    batch = [
+        (name, mail(sender=f"{name}@x.example", subject=name, message_id=f"<{name}@x>"))
+        for name in ("first", "second", "third")
+    ]
+
+    outcomes = [outcome.outcome for _, outcome in ingest.ingest_many(batch)]
+
+    assert outcomes == ["created", "quarantined", "created"]
+    assert Ticket.objects.count() == 2
+    assert OutboxMessage.objects.filter(dedupe_key__startswith="ack:").count() == 2
+    assert InboundMessage.objects.count() == 3

@@ -64,16 +64,51 @@ def ingest_many(
     messages: Iterable[tuple[str, bytes]], *, chunk: int = 200
 ) -> Iterator[tuple[str, Outcome]]:
     """(label, outcome) for each (label, raw) message, in order. Each chunk of raw messages is
-    stored in one transaction before any of them is processed; then each is processed in its
-    own transaction, as ``ingest`` does."""
+    stored in one transaction before any of them is processed, then processed in one more
+    (``_process_chunk``)."""
     for batch in batched(messages, chunk):
-        for label, inbound, created in store_many(batch):
+        stored = store_many(batch)
+        to_process = [
+            inbound.pk
+            for _, inbound, created in stored
+            if inbound is not None and (created or inbound.outcome == Kind.RECEIVED)
+        ]
+        outcomes = _process_chunk(to_process)
+        for label, inbound, created in stored:
             if inbound is None:  # the same message earlier in this batch: decided by now
                 yield label, ingest(created, source=label)
-            elif not created and inbound.outcome != Kind.RECEIVED:
-                yield label, _duplicate(inbound)
+            elif inbound.pk in outcomes:
+                yield label, outcomes[inbound.pk]
             else:
-                yield label, process(inbound.pk)
+                yield label, _duplicate(inbound)
+
+
+class _NeedsCare(Exception):
+    """A message of a chunk was refused or failed: the chunk is done again, one by one."""
+
+
+def _process_chunk(inbound_ids: list[int]) -> dict[int, Outcome]:
+    """Process stored messages in one transaction, without a savepoint each. If any of them
+    is refused or fails, the whole chunk is rolled back (nothing of it was sent: the outbox
+    rows go with it) and each message is processed again in its own transaction, as
+    ``process`` does, so a bad message never costs the others."""
+    try:
+        with transaction.atomic():
+            return {pk: _process_plainly(pk) for pk in inbound_ids}
+    except Exception:  # a refusal or a bug: the careful path decides, message by message
+        return {pk: process(pk) for pk in inbound_ids}
+
+
+def _process_plainly(inbound_id: int) -> Outcome:
+    inbound = InboundMessage.objects.select_for_update().get(pk=inbound_id)
+    if inbound.outcome != Kind.RECEIVED:
+        return Outcome("duplicate", None, inbound.message_id, "processed by another run")
+    try:
+        parsed = parsing.parse(bytes(inbound.raw))
+    except parsing.Unparseable as error:
+        raise _NeedsCare from error
+    _set_parsed(inbound, parsed)
+    return _apply(inbound, parsed)
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
@@ -162,10 +197,7 @@ def process(inbound_id: int) -> Outcome:
             parsed = parsing.parse(bytes(inbound.raw))
         except parsing.Unparseable as error:
             return _finish(inbound, Kind.QUARANTINED, reason=str(error))
-        inbound.sender = parsed.sender.email.lower()[:254]
-        inbound.subject = parsed.subject[:300]
-        inbound.text = parsed.text
-        inbound.html = parsed.html
+        _set_parsed(inbound, parsed)
         try:
             with transaction.atomic():  # a savepoint: a refusal undoes only the half-done work
                 return _apply(inbound, parsed)
@@ -178,6 +210,13 @@ def process(inbound_id: int) -> Outcome:
                 Kind.QUARANTINED,
                 reason=f"Unexpected error: {type(error).__name__}: {error}",
             )
+
+
+def _set_parsed(inbound: InboundMessage, parsed: parsing.ParsedMessage) -> None:
+    inbound.sender = parsed.sender.email.lower()[:254]
+    inbound.subject = parsed.subject[:300]
+    inbound.text = parsed.text
+    inbound.html = parsed.html
 
 
 def process_unfinished(*, older_than: timedelta = timedelta(minutes=5)) -> list[Outcome]:
