@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format demo messages clean
+.PHONY: run test lint format demo messages clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,14 @@ run: $(VENV)/.installed
 	$(BIN)/servicedesk run
 
 demo: $(VENV)/.installed
-	$(BIN)/servicedesk migrate --verbosity 0
 	$(BIN)/servicedesk demo
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed system-packages
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# What the tests need from the system (dovecot, ...): installed through apt when missing.
+system-packages:
+	scripts/system-packages.sh
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -1,8 +1,9 @@
-"""``servicedesk demo``: load the demo desk (once) and print its logins;
+"""``servicedesk demo``: migrate, load the demo desk (once) and print its logins;
 ``--tickets N`` adds N more realistic tickets for benchmarks."""
 
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from servicedesk.ops import demo, maintenance
@@ -21,10 +22,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=7, help="random seed for --tickets (deterministic data)"
         )
+        parser.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
 
-    def handle(self, *args, tickets: int, seed: int, **options):
+    def handle(self, *args, tickets: int, seed: int, no_migrate: bool, **options):
         if tickets < 0:
             raise CommandError("--tickets must be zero or more.")
+        if not no_migrate:  # a fresh data dir works before `servicedesk run` ever migrated it
+            call_command("migrate", interactive=False, verbosity=0)
         if demo.load():
             self.stdout.write("Demo desk loaded.")
         else:

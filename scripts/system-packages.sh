@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests need, when they are missing (`make test` runs this).
+# As root it installs them through apt; otherwise it stops with the command to run.
+set -euo pipefail
+
+# One line per need: what must be found, then the Debian package that provides it. What is
+# found is a program (on PATH or in an sbin directory) or a shared library (a name with
+# ".so", looked up with ldconfig).
+NEEDS=(
+    "dovecot dovecot-imapd" # the IMAP tests start a throwaway dovecot (tests/ports.py)
+)
+
+found() {
+    case "$1" in
+    *.so*) /sbin/ldconfig -p 2>/dev/null | grep -qF "$1 " ;;
+    *) command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ] ;;
+    esac
+}
+
+missing=()
+for need in "${NEEDS[@]}"; do
+    read -r what package <<<"$need"
+    found "$what" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+install="apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "The tests need system packages that are missing: ${missing[*]}" >&2
+    echo "Install them, then run make test again:" >&2
+    echo "  sudo sh -c '$install'" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+    echo "The tests need these Debian packages (or your system's equivalent): ${missing[*]}" >&2
+    exit 1
+fi
+echo "== installing system packages for the tests: ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+for need in "${NEEDS[@]}"; do
+    read -r what package <<<"$need"
+    found "$what" || { echo "$package is installed but $what is still not found" >&2; exit 1; }
+done
