@@ -6,6 +6,7 @@ import pytest
 
 from servicedesk.accounts.models import User
 from servicedesk.mail.models import OutboxMessage
+from servicedesk.sla import services as sla_services
 from servicedesk.sla.models import ClockKind, TicketClock
 from servicedesk.tickets.models import Comment, Event, Ticket
 
@@ -69,6 +70,7 @@ def test_import_keeps_history_and_computes_clocks_from_the_original_times(api_ad
     body = response.json()
     assert (body["created"], body["skipped"]) == (2, 0)
     numbers = {t["external_id"]: t["number"] for t in body["tickets"]}
+    assert all(t["reference"] == f"SD-{t['number']}" for t in body["tickets"])
     active = Ticket.objects.get(number=numbers["zammad-1"])
     assert active.created_at == START + timedelta(hours=1)
     assert active.updated_at == START + timedelta(hours=1, minutes=30)
@@ -99,6 +101,10 @@ def test_import_is_idempotent_by_external_id(api_admin):
     assert (again["created"], again["skipped"]) == (1, 1)
     before = {t["external_id"]: t["number"] for t in first["tickets"]}
     after = {t["external_id"]: (t["number"], t["created"]) for t in again["tickets"]}
+    assert [t["reference"] for t in again["tickets"]] == [
+        f"SD-{after['zammad-3'][0]}",
+        f"SD-{before['zammad-2']}",
+    ]  # the created first, then the skipped
     assert after["zammad-2"] == (before["zammad-2"], False)
     assert after["zammad-3"][1] is True
     assert Ticket.objects.count() == 3
@@ -152,3 +158,19 @@ def test_dates_from_before_any_desk_are_refused(api_admin):
     )
     assert response.status_code == 422 and "before" in response.json()["message"]
     assert not Ticket.objects.exists()
+
+
+def test_the_first_sweep_after_an_import_announces_nothing_of_its_past(api_admin):
+    """Clocks long past due arrive settled (breached at their due time, with the event),
+    so the sweep mails nobody about history."""
+    response = api_admin.post("/imports/tickets", [_item(n) for n in range(3)])
+    assert response.json()["created"] == 3
+
+    swept = sla_services.sweep()
+
+    assert (swept.warnings, swept.breaches) == ([], [])
+    assert not OutboxMessage.objects.exists()
+    breached = TicketClock.objects.exclude(breached_at=None)
+    assert breached.count() == 3
+    assert all(c.breached_at == c.due_at for c in breached)
+    assert Event.objects.filter(kind="sla_breach").count() == 3

@@ -1,29 +1,34 @@
 """Tickets brought from another desk, in bulk, with their own history.
 
-Each ticket keeps its original timestamps, thread and status; the SLA clocks of those still
-active are computed from those timestamps (``sla.backfill_clocks``). Idempotent by
-``external_id``: sending the same ticket again skips it. No acknowledgement, reply mail or
-webhook goes out for history. One transaction per call; bulk inserts throughout.
+Each ticket keeps its original timestamps, thread, triage, assignments and status; the SLA
+clocks of those still active are computed from those timestamps (``sla.backfill_clocks``),
+and what had already become of them before they came (warned, breached, met) is recorded as
+it happened (``sla.history.settle``). Idempotent by ``external_id``: sending the same ticket
+again skips it. Nothing is published: no acknowledgement, reply mail, SLA mail or webhook
+goes out for history. One transaction per call; bulk inserts throughout. The demo desk is
+loaded through here too, so its history has the layout the services write.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 
-from servicedesk.accounts.models import Organisation, User
+from servicedesk.accounts.models import Group, Organisation, User
 from servicedesk.accounts.services import contacts_for_emails
-from servicedesk.core import clock
+from servicedesk.core import bulk, clock
 from servicedesk.core.errors import DomainError
+from servicedesk.sla import history as sla_history
 from servicedesk.sla import services as sla
 from servicedesk.tickets import triage
-from servicedesk.tickets.models import Channel, Comment, Event, EventKind, Ticket
+from servicedesk.tickets.models import Category, Channel, Comment, Event, EventKind, Product, Ticket
 from servicedesk.tickets.selectors import triage_bands
 from servicedesk.tickets.services import allocate_numbers, route_new_ticket
 from servicedesk.tickets.workflow import Status
 
 MAX_PER_CALL = 5000
 EARLIEST_YEAR = 1990  # no help desk's history is older; SLA calendars start somewhere
+HISTORY_REASON = "Imported history."
 
 
 class InvalidImport(DomainError):
@@ -36,12 +41,35 @@ class Reply:
     body: str
     internal: bool
     created_at: datetime
+    channel: str = Channel.API
 
 
 @dataclass(frozen=True)
 class StatusChange:
     status: str
     at: datetime
+    by_email: str = ""  # who moved it, when the old desk knows
+
+
+@dataclass(frozen=True)
+class Triage:
+    """The desk's own urgency and impact (confirmed or corrected); score and priority follow."""
+
+    urgency: int
+    impact: int
+    at: datetime
+    by_email: str = ""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """At ``at``, the ticket went to ``assignee_email`` ("": to nobody) and/or to the group
+    ``group_id``; None leaves that one as it was."""
+
+    at: datetime
+    assignee_email: str | None = None
+    group_id: int | None = None
+    by_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,11 +82,21 @@ class Item:
     requester_name: str = ""
     organisation_id: int | None = None
     status: str = Status.NEW
-    urgency: int | None = None
+    urgency: int | None = None  # the requester's proposal
     impact: int | None = None
     updated_at: datetime | None = None
     thread: tuple[Reply, ...] = ()
     status_history: tuple[StatusChange, ...] = ()
+    channel: str = Channel.API
+    product_id: int | None = None
+    category_id: int | None = None
+    steps_to_reproduce: str = ""
+    users_affected: int | None = None
+    present_since: date | None = None
+    investigations_done: str = ""
+    business_impact: str = ""
+    triage: Triage | None = None
+    assignments: tuple[Assignment, ...] = ()
 
 
 @dataclass
@@ -67,17 +105,29 @@ class Result:
     skipped: list[tuple[str, int]] = field(default_factory=list)
 
 
+_STATUSES = frozenset(s.value for s in Status)
+
+
+def _stamps(item: Item) -> list[datetime]:
+    """Every moment of the item's history after its creation."""
+    stamps = [r.created_at for r in item.thread] + [c.at for c in item.status_history]
+    stamps += [a.at for a in item.assignments]
+    if item.triage:
+        stamps.append(item.triage.at)
+    if item.updated_at:
+        stamps.append(item.updated_at)
+    return stamps
+
+
 def _check(item: Item, now: datetime) -> None:
     where = f"ticket {item.external_id}"
-    if item.status not in {s.value for s in Status}:
+    if item.status not in _STATUSES:
         raise InvalidImport(f"{where}: unknown status {item.status!r}.")
     if item.created_at.tzinfo is None:
         raise InvalidImport(f"{where}: created_at needs a time zone offset.")
     if item.created_at > now:
         raise InvalidImport(f"{where}: created_at is in the future.")
-    stamps = [r.created_at for r in item.thread] + [c.at for c in item.status_history]
-    if item.updated_at:
-        stamps.append(item.updated_at)
+    stamps = _stamps(item)
     if any(s.tzinfo is None for s in stamps):
         raise InvalidImport(f"{where}: every timestamp needs a time zone offset.")
     if item.created_at.year < EARLIEST_YEAR:
@@ -89,10 +139,109 @@ def _check(item: Item, now: datetime) -> None:
     if (item.urgency is None) != (item.impact is None):
         raise InvalidImport(f"{where}: give both urgency and impact, or neither.")
     for change in item.status_history:
-        if change.status not in {s.value for s in Status}:
+        if change.status not in _STATUSES:
             raise InvalidImport(f"{where}: unknown status {change.status!r} in its history.")
+    if item.status_history and _last_status(item) != item.status:
+        raise InvalidImport(f"{where}: its status history does not end in {item.status!r}.")
+    if item.channel not in Channel.values or any(
+        r.channel not in Channel.values for r in item.thread
+    ):
+        raise InvalidImport(f"{where}: unknown channel.")
+    if item.users_affected is not None and item.users_affected < 0:
+        raise InvalidImport(f"{where}: the number of users affected cannot be negative.")
     if not item.subject.strip():
         raise InvalidImport(f"{where}: a ticket needs a subject.")
+
+
+def _last_status(item: Item) -> str:
+    return max(item.status_history, key=lambda c: c.at).status
+
+
+def _in_bulk(found: dict, ids: set[int], what: str) -> dict:
+    """``found`` ({id: object}), once every one of ``ids`` is in it."""
+    missing = ids - set(found)
+    if missing:
+        raise InvalidImport(f"Unknown {what} ids: {', '.join(map(str, sorted(missing)))}.")
+    return found
+
+
+_EVENT_COLUMNS = ("ticket", "actor", "at", "kind", "field", "old", "new", "reason", "internal")
+_COMMENT_COLUMNS = ("ticket", "author", "body", "internal", "channel", "created_at")
+
+
+def _event(
+    ticket: Ticket,
+    actor: User | None,
+    at: datetime,
+    kind: str,
+    *,
+    field: str = "",
+    old=None,
+    new=None,
+    reason: str = "",
+    internal: bool = False,
+) -> tuple:
+    """An event row (``_EVENT_COLUMNS``), its ticket still an object: its id comes later."""
+    return (ticket, actor and actor.pk, at, kind, field, old, new, reason, internal)
+
+
+def _ref(obj) -> dict | None:
+    """A related object as the history keeps it (as the ticket services do)."""
+    return None if obj is None else {"id": obj.pk, "name": str(obj)}
+
+
+@dataclass
+class _People:
+    """Everyone an import names: customers created when unknown; staff must exist."""
+
+    by_email: dict[str, User]
+    _by_id: dict[int, User] = field(default_factory=dict)
+
+    def get(self, email: str) -> User | None:
+        return self.by_email[email.lower()] if email else None
+
+    def by_id(self, pk: int | None) -> User | None:
+        """A user named by id (a routed assignee), read once."""
+        if pk is not None and pk not in self._by_id:
+            self._by_id[pk] = User.objects.get(pk=pk)
+        return self._by_id.get(pk)
+
+    def staff(self, email: str, where: str, what: str) -> User | None:
+        person = self.get(email)
+        if person is not None and not (person.is_staff and person.is_active):
+            raise InvalidImport(f"{where}: {what} must be active staff, not {email}.")
+        return person
+
+
+def _people(todo: list[Item]) -> _People:
+    staff_emails = {
+        e.lower()
+        for i in todo
+        for e in [a.assignee_email or "" for a in i.assignments]
+        + [a.by_email for a in i.assignments]
+        + [i.triage.by_email if i.triage else ""]
+        if e
+    }
+    names = {i.requester_email.lower(): i.requester_name for i in todo}
+    for item in todo:
+        for email in [r.author_email for r in item.thread] + [
+            c.by_email for c in item.status_history
+        ]:
+            if email:
+                names.setdefault(email.lower(), "")
+    # Staff are never made up by an import: only customers unknown so far are created.
+    known_staff = {u.email.lower(): u for u in User.objects.filter(email__in=staff_emails)}
+    unknown = staff_emails - set(known_staff)
+    if unknown:
+        raise InvalidImport(f"Unknown staff: {', '.join(sorted(unknown))}.")
+    people = contacts_for_emails({e: n for e, n in names.items() if e not in known_staff})
+    people.update(known_staff)
+    for item in todo:
+        if people[item.requester_email.lower()].is_staff:
+            raise InvalidImport(
+                f"ticket {item.external_id}: the requester must be a customer, not staff."
+            )
+    return _People(people)
 
 
 @transaction.atomic
@@ -119,85 +268,68 @@ def import_tickets(items: list[Item], *, by: User | None) -> Result:
     if not todo:
         return result
 
-    names = {i.requester_email.lower(): i.requester_name for i in todo}
-    for item in todo:
-        for reply in item.thread:
-            names.setdefault(reply.author_email.lower(), "")
-    people = contacts_for_emails(names)
-    for item in todo:
-        if people[item.requester_email.lower()].is_staff:
-            raise InvalidImport(
-                f"ticket {item.external_id}: the requester must be a customer, not staff."
-            )
-    org_ids = {i.organisation_id for i in todo if i.organisation_id}
-    organisations = Organisation.objects.in_bulk(org_ids)
-    missing = org_ids - set(organisations)
-    if missing:
-        raise InvalidImport(f"Unknown organisation ids: {', '.join(map(str, sorted(missing)))}.")
+    people = _people(todo)
+    ids = {i.organisation_id for i in todo if i.organisation_id}
+    organisations = _in_bulk(Organisation.objects.in_bulk(ids), ids, "organisation")
+    ids = {i.product_id for i in todo if i.product_id}
+    products = _in_bulk(Product.objects.in_bulk(ids), ids, "product")
+    ids = {i.category_id for i in todo if i.category_id}
+    categories = _in_bulk(Category.objects.in_bulk(ids), ids, "category")
+    groups = Group.objects.in_bulk()  # the support levels: a handful, routed to or named
+    _in_bulk(groups, {a.group_id for i in todo for a in i.assignments if a.group_id}, "group")
 
     bands = triage_bands()
-    routes: dict[int | None, object] = {}
-    numbers = iter(allocate_numbers(len(todo)))
-    tickets = []
+    routes: dict[tuple, object] = {}
+    allocated = allocate_numbers(len(todo))
+    numbers = iter(allocated)
+    tickets, events = [], []
     for item in todo:
-        requester = people[item.requester_email.lower()]
+        requester = people.get(item.requester_email)
         organisation = organisations.get(item.organisation_id) or requester.organisation
-        org_key = organisation.pk if organisation else None
-        if org_key not in routes:
-            routes[org_key] = route_new_ticket(
-                organisation=organisation, product=None, category=None
+        product = products.get(item.product_id)
+        category = categories.get(item.category_id)
+        key = (organisation and organisation.pk, item.product_id, item.category_id)
+        if key not in routes:
+            routes[key] = route_new_ticket(
+                organisation=organisation, product=product, category=category
             )
-        route = routes[org_key]
-        assessment = (
+        route = routes[key]
+        proposed = (
             triage.assess(urgency=item.urgency, impact=item.impact, bands=bands)
             if item.urgency
             else None
         )
-        updated = max(
-            [item.updated_at or item.created_at]
-            + [r.created_at for r in item.thread]
-            + [c.at for c in item.status_history]
+        ticket = Ticket(
+            number=next(numbers),
+            external_id=item.external_id,
+            organisation=organisation,
+            requester=requester,
+            channel=item.channel,
+            product=product,
+            category=category,
+            subject=" ".join(item.subject.split())[:250],
+            description=item.description,
+            steps_to_reproduce=item.steps_to_reproduce,
+            users_affected=item.users_affected,
+            present_since=item.present_since,
+            investigations_done=item.investigations_done,
+            business_impact=item.business_impact,
+            group_id=route.group_id,
+            assignee_id=route.assignee_id,
+            status=item.status,
+            proposed_urgency=item.urgency,
+            proposed_impact=item.impact,
+            score=proposed.score if proposed else None,
+            priority=proposed.priority if proposed else bands[0].key,
+            created_at=item.created_at,
+            updated_at=max([item.created_at, *_stamps(item)]),
         )
-        tickets.append(
-            Ticket(
-                number=next(numbers),
-                external_id=item.external_id,
-                organisation=organisation,
-                requester=requester,
-                channel=Channel.API,
-                subject=" ".join(item.subject.split())[:250],
-                description=item.description,
-                group_id=route.group_id,
-                assignee_id=route.assignee_id,
-                status=item.status,
-                proposed_urgency=item.urgency,
-                proposed_impact=item.impact,
-                score=assessment.score if assessment else None,
-                priority=assessment.priority if assessment else bands[0].key,
-                created_at=item.created_at,
-                updated_at=updated,
-                resolved_at=updated if item.status == Status.RESOLVED else None,
-                closed_at=updated if item.status == Status.CLOSED else None,
-            )
-        )
-    Ticket.objects.bulk_create(tickets, batch_size=500)
-    if tickets and tickets[0].pk is None:  # databases that return no ids from bulk inserts
-        ids = dict(
-            Ticket.objects.filter(number__in=[t.number for t in tickets]).values_list(
-                "number", "pk"
-            )
-        )
-        for ticket in tickets:
-            ticket.pk = ids[ticket.number]
-
-    comments, events = [], []
-    for item, ticket in zip(todo, tickets, strict=True):
         events.append(
-            Event(
-                ticket=ticket,
-                actor=by,
-                at=item.created_at,
-                kind=EventKind.CREATED,
+            _event(
+                ticket,
+                by,
+                item.created_at,
+                EventKind.CREATED,
                 new={
                     "subject": ticket.subject,
                     "channel": ticket.channel,
@@ -206,52 +338,145 @@ def import_tickets(items: list[Item], *, by: User | None) -> Result:
                     "status": Status.NEW,
                     "score": ticket.score,
                     "priority": ticket.priority,
+                    "group": ticket.group_id,
+                    "assignee": ticket.assignee_id,
                 },
             )
         )
+        events += _triage(ticket, item, people, bands)
+        events += _assignments(ticket, item, people, groups)
+        events += _moves(ticket, item, people)
+        tickets.append(ticket)
+
+    # Tickets and comments go in as events do (``core.bulk``), their ids read back after:
+    # tickets by number, and each ticket's comments in the order they went in (ids grow).
+    # The numbers are consecutive and this call's alone: a range names these tickets.
+    bulk.insert_objects(tickets)
+    these = Ticket.objects.filter(number__gte=allocated[0], number__lte=allocated[-1])
+    ids = dict(these.values_list("number", "pk"))
+    for ticket in tickets:
+        ticket.pk = ids[ticket.number]
+    comments = []  # (ticket, author, row), the row as it goes in
+    for item, ticket in zip(todo, tickets, strict=True):
         for reply in sorted(item.thread, key=lambda r: r.created_at):
-            author = people[reply.author_email.lower()]
-            comments.append(
-                Comment(
-                    ticket=ticket,
-                    author=author,
-                    body=reply.body or "(empty message)",
-                    internal=reply.internal and author.is_staff,
-                    channel=Channel.API,
-                    created_at=reply.created_at,
-                )
+            author = people.get(reply.author_email)
+            internal = reply.internal and author.is_staff
+            body = reply.body or "(empty message)"
+            row = [ticket.pk, author.pk, body, internal, reply.channel, reply.created_at]
+            comments.append((ticket, author, row))
+    bulk.insert(Comment, _COMMENT_COLUMNS, (row for _, _, row in comments))
+    ids: dict[int, list[int]] = {}
+    for pk, ticket_id in (
+        Comment.objects.filter(ticket__in=these).order_by("pk").values_list("pk", "ticket")
+    ):
+        ids.setdefault(ticket_id, []).append(pk)
+    pending = {ticket_id: iter(pks) for ticket_id, pks in ids.items()}
+    for ticket, author, (_, _, _, internal, _, created_at) in comments:
+        events.append(
+            _event(
+                ticket,
+                author,
+                created_at,
+                EventKind.NOTE if internal else EventKind.REPLY,
+                new={"comment": next(pending[ticket.pk])},
+                internal=internal,
             )
-        history = sorted(item.status_history, key=lambda c: c.at)
-        if not history and item.status != Status.NEW:
-            history = [StatusChange(item.status, ticket.updated_at)]
-        previous = Status.NEW.value
-        for change in history:
-            events.append(
-                Event(
-                    ticket=ticket,
-                    actor=None,
-                    at=change.at,
-                    kind=EventKind.STATUS,
-                    field="status",
-                    old=previous,
-                    new=change.status,
-                    reason="Imported history.",
-                )
-            )
-            previous = change.status
-    Comment.objects.bulk_create(comments, batch_size=1000)
-    events += [
-        Event(
-            ticket_id=c.ticket_id,
-            actor=c.author,
-            at=c.created_at,
-            kind=EventKind.NOTE if c.internal else EventKind.REPLY,
-            new={"comment": c.pk},
-            internal=c.internal,
         )
-        for c in comments
-    ]
-    Event.objects.bulk_create(events, batch_size=1000)
-    sla.backfill_clocks(ticket_ids=[t.pk for t in tickets])
+    # Events are most of the rows, and nobody needs their ids back: one prepared statement.
+    bulk.insert(Event, _EVENT_COLUMNS, ((e[0].pk, *e[1:]) for e in events))
+    sla.backfill_clocks(ticket_ids=these.values("pk"))
+    sla_history.settle(these, now=now)
     result.created = [(t.external_id, t.number) for t in tickets]
     return result
+
+
+def _triage(ticket: Ticket, item: Item, people: _People, bands) -> list[tuple]:
+    """The desk's triage: the ticket takes its score and priority (as ``confirm_triage``)."""
+    if item.triage is None:
+        return []
+    where = f"ticket {item.external_id}"
+    done = item.triage
+    by = people.staff(done.by_email, where, "whoever triages")
+    try:
+        assessment = triage.assess(urgency=done.urgency, impact=done.impact, bands=bands)
+    except triage.InvalidTriage as error:
+        raise InvalidImport(f"{where}: {error}") from None
+    old = {"urgency": None, "impact": None, "score": ticket.score, "priority": ticket.priority}
+    new = {
+        "urgency": assessment.urgency,
+        "impact": assessment.impact,
+        "score": assessment.score,
+        "priority": assessment.priority,
+    }
+    ticket.confirmed_urgency, ticket.confirmed_impact = assessment.urgency, assessment.impact
+    ticket.score, ticket.priority = assessment.score, assessment.priority
+    return [_event(ticket, by, done.at, EventKind.TRIAGE, field="triage", old=old, new=new)]
+
+
+def _assignments(ticket: Ticket, item: Item, people: _People, groups: dict) -> list[tuple]:
+    """Hand-overs in time order (as ``assign`` and ``move_to_group``); the last one holds."""
+    where = f"ticket {item.external_id}"
+    events = []
+    assignee, group = people.by_id(ticket.assignee_id), groups.get(ticket.group_id)
+    for change in sorted(item.assignments, key=lambda a: a.at):
+        by = people.staff(change.by_email, where, "whoever assigns")
+        if change.group_id is not None and change.group_id != (group and group.pk):
+            target = groups[change.group_id]
+            events.append(
+                _event(
+                    ticket,
+                    by,
+                    change.at,
+                    EventKind.GROUP,
+                    field="group",
+                    old=_ref(group),
+                    new=_ref(target),
+                )
+            )
+            group = target
+        if change.assignee_email is not None:
+            target = people.staff(change.assignee_email, where, "the assignee")
+            if (target and target.pk) != (assignee and assignee.pk):
+                events.append(
+                    _event(
+                        ticket,
+                        by,
+                        change.at,
+                        EventKind.ASSIGNEE,
+                        field="assignee",
+                        old=_ref(assignee),
+                        new=_ref(target),
+                    )
+                )
+                assignee = target
+    ticket.group, ticket.assignee = group, assignee
+    return events
+
+
+def _moves(ticket: Ticket, item: Item, people: _People) -> list[tuple]:
+    """The status moves, and the resolved and closed times they give (as the services do)."""
+    history = sorted(item.status_history, key=lambda c: c.at)
+    if not history and item.status != Status.NEW:
+        history = [StatusChange(item.status, ticket.updated_at)]
+    events, previous = [], Status.NEW.value
+    for change in history:
+        events.append(
+            _event(
+                ticket,
+                people.get(change.by_email),
+                change.at,
+                EventKind.STATUS,
+                field="status",
+                old=previous,
+                new=change.status,
+                reason=HISTORY_REASON,
+            )
+        )
+        if change.status == Status.RESOLVED:
+            ticket.resolved_at = change.at
+        elif change.status == Status.CLOSED:
+            ticket.closed_at = change.at
+        else:
+            ticket.resolved_at = ticket.closed_at = None
+        previous = change.status
+    return events
