@@ -1,28 +1,69 @@
-"""Tasks that follow a change run only if it commits, whatever the task backend."""
+"""Rows to deliver are written with the change; the worker's relay sends them, or, with the
+immediate backend (no worker), a task runs once the change commits."""
+
+import threading
+import time
 
 import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
-from servicedesk.core.delivery import enqueue_with_change
-from servicedesk.mail.tasks import send_due_outbox
+from servicedesk.core.delivery import claim_due, send_soon
+from servicedesk.mail import outbox
+from servicedesk.mail.models import OutboxMessage, OutboxStatus
+from servicedesk.mail.tasks import send_outbox_message
+from servicedesk.ops import relay
 
 
-def test_with_the_database_backend_the_task_row_is_part_of_the_change(db):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        enqueue_with_change(send_due_outbox)
-        assert DBTaskResult.objects.count() == 1
-        raise RuntimeError("rolled back")
-
-    assert not DBTaskResult.objects.exists()
+def _queue(n=1):
+    return [
+        outbox.queue_email(to=["c@example.com"], subject=f"s{i}", body_text="b") for i in range(n)
+    ]
 
 
-def test_other_backends_get_the_task_only_once_the_change_commits(
+def test_with_a_worker_nothing_is_queued_beside_the_row(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        send_soon(send_outbox_message, message_id=1)
+
+    assert callbacks == [] and not DBTaskResult.objects.exists()
+
+
+def test_without_a_worker_the_task_runs_only_once_the_change_commits(
     db, settings, django_capture_on_commit_callbacks
 ):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
-        enqueue_with_change(send_due_outbox)
+        send_soon(send_outbox_message, message_id=1)
 
     assert len(callbacks) == 1
-    assert not DBTaskResult.objects.exists()
+
+
+def test_two_relays_never_claim_the_same_row(db):
+    rows = _queue(5)
+
+    first = claim_due(OutboxMessage, limit=3)
+    second = claim_due(OutboxMessage, limit=10)
+
+    assert len(first) == 3 and len(second) == 2
+    assert set(first) | set(second) == {r.pk for r in rows}
+    assert claim_due(OutboxMessage, limit=10) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_thread_sends_a_committed_email_within_moments(reseed_after_flush, smtp):
+    smtp.start()
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"interval": 0.05})
+    thread.start()
+    try:
+        with transaction.atomic():
+            (message,) = _queue()
+        deadline = time.monotonic() + 10
+        while not smtp.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+    assert len(smtp.received) == 1
+    assert OutboxMessage.objects.get(pk=message.pk).status == OutboxStatus.SENT

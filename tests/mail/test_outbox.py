@@ -12,6 +12,7 @@ from servicedesk.core import clock, delivery
 from servicedesk.mail import outbox
 from servicedesk.mail.models import OutboxMessage, OutboxStatus
 from servicedesk.mail.tasks import send_due_outbox, send_outbox_message
+from servicedesk.ops import relay
 
 
 def _queue(**extra):
@@ -25,13 +26,13 @@ def _queue(**extra):
     )
 
 
-def test_a_committed_email_is_enqueued_with_the_change_and_delivered(db, smtp):
+def test_a_committed_email_is_sent_by_the_relay_without_a_task_of_its_own(db, smtp):
     smtp.start()
     with transaction.atomic():
         message = _queue()
-        # The database backend: the task row is part of the change's own transaction.
-        assert DBTaskResult.objects.filter(task_path__endswith="send_outbox_message").count() == 1
-    assert outbox.send(message_id=message.pk) == "sent"
+
+    assert not DBTaskResult.objects.exists()  # the outbox row is the queue
+    assert relay.run_once()["mail"] == {"sent": 1}
     (envelope,) = smtp.received
     raw = envelope.content.decode()
     assert envelope.rcpt_tos == ["customer@example.com"]
@@ -39,6 +40,29 @@ def test_a_committed_email_is_enqueued_with_the_change_and_delivered(db, smtp):
     assert "text/html" in raw and "Subject: Your ticket [SD#10001]" in raw
     message.refresh_from_db()
     assert message.status == OutboxStatus.SENT and message.sent_at is not None
+    assert relay.run_once()["mail"] == {}  # sent once
+
+
+def test_a_batch_goes_over_one_connection_and_a_bad_message_waits_alone(db, smtp):
+    smtp.start()
+    _queue()
+    second = _queue(dedupe_key="second")
+    OutboxMessage.objects.filter(pk=second.pk).update(subject="Injected\nBcc: x@example.com")
+
+    assert outbox.send_due() == {"sent": 1, "retry": 1}
+    assert len(smtp.received) == 1
+    second.refresh_from_db()
+    assert second.status == OutboxStatus.PENDING and second.attempts == 1 and second.last_error
+
+
+def test_while_the_server_is_away_the_whole_batch_waits_for_its_backoff(db, smtp):
+    _queue(), _queue(dedupe_key="second")  # nobody listens on the port yet
+
+    assert outbox.send_due() == {"retry": 2}
+    assert outbox.send_due() == {}  # not due again before the backoff
+    smtp.start()
+    with time_machine.travel(clock.now() + delivery.backoff(1) + timedelta(seconds=1), tick=False):
+        assert outbox.send_due() == {"sent": 2}
 
 
 def test_a_rolled_back_change_sends_nothing(db, smtp, django_capture_on_commit_callbacks):

@@ -16,7 +16,7 @@ import secrets
 import urllib.error
 import urllib.request
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 
 from django.conf import settings
@@ -25,7 +25,7 @@ from django.db import transaction
 
 from servicedesk.api.models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
 from servicedesk.core import clock, config_cache
-from servicedesk.core.delivery import claim, drain_due, enqueue_with_change, record_failure
+from servicedesk.core.delivery import claim, claim_due, record_failure, send_soon
 from servicedesk.core.errors import DomainError
 from servicedesk.tickets.models import EventKind, Ticket
 
@@ -143,7 +143,7 @@ def _queue(rows: list[WebhookDelivery]) -> None:
     for row in rows:
         if row.pk is None:  # backends that return no keys from bulk inserts
             row.pk = WebhookDelivery.objects.get(message_id=row.message_id).pk
-        enqueue_with_change(deliver_webhook, delivery_id=row.pk)
+        send_soon(deliver_webhook, delivery_id=row.pk)
 
 
 def replay(delivery: WebhookDelivery) -> WebhookDelivery:
@@ -169,10 +169,13 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 
 
 def deliver(*, delivery_id: int) -> str:
-    """POST one delivery; 2xx is delivered, anything else is retried later."""
+    """POST one delivery now, if it is due; 2xx is delivered, anything else is retried later."""
     if not claim(WebhookDelivery, delivery_id):
         return "not due"
-    delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
+    return _deliver_claimed(WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id))
+
+
+def _deliver_claimed(delivery: WebhookDelivery) -> str:
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     timestamp = int(clock.now().timestamp())
     request = urllib.request.Request(
@@ -221,4 +224,6 @@ def deliver(*, delivery_id: int) -> str:
 
 def deliver_due(*, limit: int = 500, now: datetime | None = None) -> dict[str, int]:
     """Send every delivery whose attempt is due (pending, or claimed by a worker that died)."""
-    return drain_due(WebhookDelivery, lambda pk: deliver(delivery_id=pk), limit=limit, now=now)
+    ids = claim_due(WebhookDelivery, limit=limit, now=now)
+    rows = WebhookDelivery.objects.filter(pk__in=ids).select_related("webhook").order_by("pk")
+    return dict(Counter(_deliver_claimed(row) for row in rows))

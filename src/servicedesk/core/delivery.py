@@ -3,12 +3,12 @@
 A row to deliver has ``status`` (pending / sending / failed, plus the model's own success
 state), ``attempts``, ``next_attempt_at`` and ``last_error``. ``claim`` takes a due row with a
 guarded update, so two workers never send it twice; ``record_failure`` schedules the next
-attempt with exponential backoff or gives up; ``drain_due`` sends whatever is due, including
-rows claimed by a worker that died.
+attempt with exponential backoff or gives up; ``claim_due`` takes a batch of what is due,
+including rows claimed by a worker that died, for the relay to send.
 """
 
 import logging
-from collections.abc import Callable
+import secrets
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -20,7 +20,7 @@ from servicedesk.core import clock
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
-DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
+IMMEDIATE_BACKEND = "django_tasks.backends.immediate.ImmediateBackend"
 # A claim older than this is taken to be a worker that died mid-send.
 STALE_CLAIM = timedelta(minutes=10)
 
@@ -53,27 +53,33 @@ def record_failure(row, error: str, *, what: str) -> None:
         row.next_attempt_at = clock.now() + backoff(row.attempts)
 
 
-def drain_due(
-    model, send_one: Callable[[int], str], *, limit: int, now: datetime | None = None
-) -> dict[str, int]:
-    """``send_one(pk)`` for every row whose attempt is due (pending, or claimed by a worker
-    that died); how many of each outcome."""
+def claim_due(model, *, limit: int, now: datetime | None = None) -> list[int]:
+    """Take up to ``limit`` rows whose attempt is due, in one guarded update; their ids.
+    Rows claimed by a worker that died (a claim older than ``STALE_CLAIM``) are due again.
+    Two relays never take the same row: each marks its claim with its own instant."""
     now = now or clock.now()
-    model.objects.filter(status="sending", next_attempt_at__lte=now).update(status="pending")
+    stale = model.objects.filter(status="sending", next_attempt_at__lte=now)
+    if stale.exists():  # a read first: an idle relay writes nothing
+        stale.update(status="pending")
     due = model.objects.filter(status="pending", next_attempt_at__lte=now)
-    outcomes: dict[str, int] = {}
-    for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]:
-        outcome = send_one(pk)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    ids = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    mark = now + STALE_CLAIM + timedelta(microseconds=secrets.randbelow(1_000_000))
+    model.objects.filter(pk__in=ids, status="pending").update(
+        status="sending", next_attempt_at=mark
+    )
+    return list(
+        model.objects.filter(pk__in=ids, status="sending", next_attempt_at=mark).values_list(
+            "pk", flat=True
+        )
+    )
 
 
-def enqueue_with_change(task, **kwargs) -> None:
-    """Enqueue ``task`` so that it runs only if the current change commits. With the
-    database backend the task row is written in the change's own transaction (a rollback
-    takes it away too, and no second write transaction is needed); other backends (Redis,
-    immediate) get it once the transaction has committed."""
-    if settings.TASKS["default"]["BACKEND"] == DATABASE_BACKEND:
-        task.enqueue(**kwargs)
-    else:
+def send_soon(task, **kwargs) -> None:
+    """A row to deliver was written in the current transaction. The worker's relay sends due
+    rows within a second of their commit (``servicedesk.ops.relay``), so nothing is queued;
+    with the immediate task backend there is no worker, and ``task`` runs once the change
+    has committed (never before: a rolled-back change sends nothing)."""
+    if settings.TASKS["default"]["BACKEND"] == IMMEDIATE_BACKEND:
         transaction.on_commit(partial(task.enqueue, **kwargs))

@@ -8,6 +8,7 @@ sweep of what is due.
 """
 
 import smtplib
+from collections import Counter
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -15,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.html import strip_tags
 
 from servicedesk.core import clock
-from servicedesk.core.delivery import claim, drain_due, enqueue_with_change, record_failure
+from servicedesk.core.delivery import claim, claim_due, record_failure, send_soon
 from servicedesk.mail.models import OutboxMessage, OutboxStatus
 
 
@@ -62,7 +63,7 @@ def queue_email(
         message.save()
     from servicedesk.mail.tasks import send_outbox_message
 
-    enqueue_with_change(send_outbox_message, message_id=message.pk)
+    send_soon(send_outbox_message, message_id=message.pk)
     return message
 
 
@@ -84,23 +85,51 @@ def _as_email(message: OutboxMessage) -> EmailMultiAlternatives:
 
 
 def send(*, message_id: int) -> str:
-    """Try to send one outbox message; return what became of it."""
+    """Try to send one outbox message now, if it is due; return what became of it."""
     if not claim(OutboxMessage, message_id):
         return "not due"
-    message = OutboxMessage.objects.get(pk=message_id)
-    message.attempts += 1
+    return _send_claimed([OutboxMessage.objects.get(pk=message_id)])[0]
+
+
+def send_due(*, limit: int = 500, now=None) -> dict[str, int]:
+    """Send every message whose attempt is due (pending, or claimed by a worker that died),
+    over one SMTP connection; how many of each outcome."""
+    ids = claim_due(OutboxMessage, limit=limit, now=now)
+    if not ids:
+        return {}
+    messages = list(OutboxMessage.objects.filter(pk__in=ids).order_by("created_at", "pk"))
+    return dict(Counter(_send_claimed(messages)))
+
+
+def _send_claimed(messages: list[OutboxMessage]) -> list[str]:
+    """Send claimed messages over one connection; save each one's fate; their outcomes."""
     try:
-        with get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT) as connection:
-            connection.send_messages([_as_email(message)])
-    except (smtplib.SMTPException, OSError) as error:
-        record_failure(message, f"{type(error).__name__}: {error}", what="outbox message")
-        message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-        return "retry" if message.status == OutboxStatus.PENDING else "failed"
-    message.status, message.sent_at = OutboxStatus.SENT, clock.now()
-    message.save(update_fields=["status", "sent_at", "attempts"])
-    return "sent"
-
-
-def send_due(*, limit: int = 500) -> dict[str, int]:
-    """Send every message whose attempt is due (pending, or claimed by a worker that died)."""
-    return drain_due(OutboxMessage, lambda pk: send(message_id=pk), limit=limit)
+        connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+        connection.open()
+    except (smtplib.SMTPException, OSError) as error:  # the server is away: all wait
+        connection, refusal = None, error
+    outcomes = []
+    try:
+        for message in messages:
+            message.attempts += 1
+            try:
+                if connection is None:
+                    raise refusal
+                connection.send_messages([_as_email(message)])
+            except Exception as error:  # this message's fault or the server's: it waits alone
+                record_failure(message, f"{type(error).__name__}: {error}", what="outbox message")
+                outcomes.append("retry" if message.status == OutboxStatus.PENDING else "failed")
+            else:
+                message.status, message.sent_at, message.last_error = (
+                    OutboxStatus.SENT,
+                    clock.now(),
+                    "",
+                )
+                outcomes.append("sent")
+    finally:
+        if connection is not None:
+            connection.close()
+        OutboxMessage.objects.bulk_update(
+            messages, ["attempts", "status", "sent_at", "last_error", "next_attempt_at"]
+        )
+    return outcomes

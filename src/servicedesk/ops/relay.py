@@ -1,0 +1,46 @@
+"""The relay: sends what the outbox and the webhook log hold as soon as it is due.
+
+Outgoing mail and webhook deliveries are rows written in the transaction of the change that
+causes them (``core.delivery``); the worker runs this loop beside its task queue, so each
+row leaves within about a second of its commit, without a task per row, and failed ones are
+retried when their backoff ends. Idle, a pass is two indexed reads.
+"""
+
+import logging
+import threading
+
+from django.db import close_old_connections, connections
+
+from servicedesk.api import webhooks
+from servicedesk.mail import outbox
+
+logger = logging.getLogger(__name__)
+
+INTERVAL = 1.0  # seconds between passes
+
+
+def run_once() -> dict[str, dict[str, int]]:
+    """One pass: every due email over one SMTP connection, then every due webhook."""
+    return {"mail": outbox.send_due(), "webhooks": webhooks.deliver_due()}
+
+
+def run(stop: threading.Event, *, interval: float = INTERVAL) -> None:
+    """Pass after pass until ``stop`` is set; a failing pass is logged, never fatal."""
+    try:
+        while not stop.is_set():
+            close_old_connections()
+            try:
+                run_once()
+            except Exception:
+                logger.exception("relay pass failed")
+            stop.wait(interval)
+    finally:
+        connections.close_all()
+
+
+def start() -> tuple[threading.Thread, threading.Event]:
+    """The relay in a daemon thread of the calling process (the worker)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(stop,), name="relay", daemon=True)
+    thread.start()
+    return thread, stop
