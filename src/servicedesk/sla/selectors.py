@@ -4,9 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from servicedesk.accounts.models import StaffRole, User
-from servicedesk.core import config_cache
+from servicedesk.core import clock, config_cache
 from servicedesk.sla import clock as business_clock
+from servicedesk.sla import rules
 from servicedesk.sla.calendar import BusinessCalendar, expand_closures
 from servicedesk.sla.holidays import public_holidays
 from servicedesk.sla.models import (
@@ -98,37 +103,66 @@ def pauses_for(ticket_id: int, kind: str) -> list[tuple[datetime, datetime | Non
     return [(p.started_at, p.ended_at) for p in rows]
 
 
+def facts(row: TicketClock) -> rules.ClockFacts:
+    """The facts of a clock row, as the pure rules read them."""
+    return rules.ClockFacts(
+        due_at=row.due_at,
+        warn_at=row.warn_at,
+        met_at=row.met_at,
+        warned_at=row.warned_at,
+        breached_at=row.breached_at,
+        stopped=row.stopped,
+    )
+
+
 @dataclass(frozen=True)
 class ClockState:
     kind: str
     due_at: datetime | None
-    left: timedelta | None  # business time left; negative once breached
+    left: timedelta | None  # business time left while it runs; negative once breached
     paused: bool
-    state: str  # ok | warning | breached | met
+    state: rules.State  # ok | warning | breached | met | met_late | stopped
     met_at: datetime | None
+
+    @property
+    def words(self) -> str:
+        return state_words(self)
 
 
 def clock_state(
     row: TicketClock, *, now: datetime, calendar: BusinessCalendar | None
 ) -> ClockState:
-    """What a clock shows: due time, business time left, paused or not, and its state."""
-    if row.met_at:
-        state = "met" if not row.breached_at else "breached"
-        return ClockState(row.kind, row.due_at, None, False, state, row.met_at)
-    paused = row.due_at is None
+    """What a clock shows: due time, business time left, paused or not, and its state (the
+    table ``rules.CLOCK_STATES``)."""
+    known = facts(row)
+    state = rules.clock_state(known, now=now)
     left = None
-    if not paused and calendar is not None:
+    if known.outcome == rules.Outcome.RUNNING and not known.paused and calendar is not None:
         if now <= row.due_at:
             left = business_clock.business_time_between(now, row.due_at, calendar)
         else:
             left = -business_clock.business_time_between(row.due_at, now, calendar)
-    if row.breached_at or (row.due_at and now >= row.due_at):
-        state = "breached"
-    elif row.warned_at or (row.warn_at and now >= row.warn_at):
-        state = "warning"
-    else:
-        state = "ok"
-    return ClockState(row.kind, row.due_at, left, paused, state, None)
+    return ClockState(row.kind, row.due_at, left, known.paused, state, row.met_at)
+
+
+STATE_LABELS = {
+    rules.State.OK: _("ok"),
+    rules.State.WARNING: _("warning"),
+    rules.State.BREACHED: _("breached"),
+    rules.State.MET: _("met"),
+    rules.State.MET_LATE: _("met late"),
+    rules.State.STOPPED: _("stopped"),
+}
+
+
+def state_words(state: ClockState) -> str:
+    """A clock's state in words, in the active language and time zone: "met late at
+    2026-11-16 15:00" says when a late target was met."""
+    label = STATE_LABELS[state.state]
+    if state.state in (rules.State.MET, rules.State.MET_LATE) and state.met_at:
+        when = timezone.localtime(state.met_at).strftime("%Y-%m-%d %H:%M")
+        return gettext("%(state)s at %(time)s") % {"state": label, "time": when}
+    return str(label)
 
 
 def current_clocks(ticket_id: int) -> dict[str, TicketClock]:
@@ -151,12 +185,31 @@ def ticket_sla(ticket, *, now: datetime) -> dict[str, ClockState]:
     }
 
 
-def explain(ticket) -> list[dict]:
-    """How each due time of ``ticket`` was reached, as plain JSON-ready data: the policy and
-    calendar, the start, every business interval counted, the holidays and closures skipped,
-    the pauses added back, and the moments the triage changed the priority."""
+def _recorded(ticket) -> dict[int, list[dict]]:
+    """The warnings and breaches recorded for each clock of ``ticket`` (by clock id), as
+    events: a breach recorded under a target since changed is still told."""
     from servicedesk.tickets.models import Event, EventKind
 
+    what = {EventKind.SLA_WARNING: "warning", EventKind.SLA_BREACH: "breach"}
+    recorded: dict[int, list[dict]] = {}
+    for event in Event.objects.filter(ticket=ticket, kind__in=list(what)).order_by("at", "pk"):
+        clock_id = (event.new or {}).get("clock")
+        if clock_id is not None:
+            recorded.setdefault(clock_id, []).append(
+                {"what": what[event.kind], "at": event.at.isoformat(), "due": event.new.get("due")}
+            )
+    return recorded
+
+
+def explain(ticket, *, now: datetime | None = None) -> list[dict]:
+    """How each due time of ``ticket`` was reached, as plain JSON-ready data: the policy and
+    calendar, the start, every business interval counted, the holidays and closures skipped,
+    the pauses added back, the moments the triage changed the priority, the clock's state at
+    ``now`` (``met_late``: met after its due time) and the warnings and breaches recorded,
+    with the due time each was judged against."""
+    from servicedesk.tickets.models import Event, EventKind
+
+    now = now or clock.now()
     retriage = [
         {
             "at": e.at.isoformat(),
@@ -165,6 +218,7 @@ def explain(ticket) -> list[dict]:
         }
         for e in Event.objects.filter(ticket=ticket, kind=EventKind.TRIAGE)
     ]
+    recorded = _recorded(ticket)
     rows = (
         TicketClock.objects.filter(ticket=ticket)
         .select_related("policy", "calendar")
@@ -176,6 +230,7 @@ def explain(ticket) -> list[dict]:
     result = []
     for row in rows:
         calendar = calendars.get(row.calendar_id)
+        state = rules.clock_state(facts(row), now=now)
         entry = {
             "kind": row.kind,
             "policy": row.policy.name if row.policy else None,
@@ -189,6 +244,9 @@ def explain(ticket) -> list[dict]:
             "warned_at": row.warned_at and row.warned_at.isoformat(),
             "breached_at": row.breached_at and row.breached_at.isoformat(),
             "stopped": row.stopped,
+            "state": str(state),
+            "met_late": state == rules.State.MET_LATE,
+            "recorded": recorded.get(row.pk, []),
             "counted": [],
             "skipped_dates": [],
             "pauses": [],

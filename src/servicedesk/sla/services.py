@@ -6,7 +6,7 @@ events they cause, unsaved, so the ticket service writes every event of a change
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -16,7 +16,7 @@ from servicedesk.accounts.models import User
 from servicedesk.core import clock
 from servicedesk.core.events import publish
 from servicedesk.sla import clock as business_clock
-from servicedesk.sla import selectors
+from servicedesk.sla import rules, selectors
 from servicedesk.sla.calendar import BusinessCalendar
 from servicedesk.sla.models import ClockKind, Pause, PauseReason, Policy, PolicyTarget, TicketClock
 from servicedesk.sla.policy import warning_share
@@ -100,7 +100,7 @@ def _new_clock(
 
 
 def _met_event(row: TicketClock, *, at: datetime, by: User | None) -> Event:
-    late = bool(row.breached_at) or (row.due_at is not None and at > row.due_at)
+    late = rules.met_late(replace(selectors.facts(row), met_at=at))
     return Event(
         ticket_id=row.ticket_id,
         actor=by,
@@ -137,8 +137,13 @@ def plan_clocks(*, ticket: Ticket, at: datetime) -> list[TicketClock]:
     return rows
 
 
-def _recompute_running(ticket: Ticket, *, ctx: _Context) -> None:
-    """Recompute every clock still running from its own start (after a pause or re-triage)."""
+def _recompute_running(ticket: Ticket, *, ctx: _Context, at: datetime) -> None:
+    """Recompute every clock still running from its own start (after a pause or re-triage).
+
+    A warning or breach recorded under the old times follows the new ones: if the new moment
+    is still ahead at ``at`` it no longer holds and is cleared (its event stays, a fact of the
+    past; the sweep records it again when the new moment comes); if it has passed too, it is
+    dated at the new moment, and not announced again."""
     rows = list(TicketClock.objects.filter(ticket=ticket, met_at=None, stopped=False))
     for row in rows:
         duration = _target_duration(ctx.target, row.kind)
@@ -152,14 +157,28 @@ def _recompute_running(ticket: Ticket, *, ctx: _Context) -> None:
             warning_percent=ctx.policy.warning_percent,
             pauses=selectors.pauses_for(ticket.pk, row.kind),
         )
+        for moment_column, done_column in _MOMENTS.values():
+            moment = getattr(row, moment_column)
+            if getattr(row, done_column) is not None:  # recorded: still so at the new moment?
+                setattr(row, done_column, moment if moment is not None and moment <= at else None)
     TicketClock.objects.bulk_update(
-        rows, ["target", "policy", "calendar", "due_at", "warn_at", "stopped"]
+        rows,
+        [
+            "target",
+            "policy",
+            "calendar",
+            "due_at",
+            "warn_at",
+            "warned_at",
+            "breached_at",
+            "stopped",
+        ],
     )
 
 
 def on_retriage(*, ticket: Ticket, at: datetime) -> None:
     """The priority changed: recompute running clocks from their original start."""
-    _recompute_running(ticket, ctx=_context(ticket, at))
+    _recompute_running(ticket, ctx=_context(ticket, at), at=at)
     refresh_due([ticket.pk])
 
 
@@ -188,41 +207,80 @@ def on_public_reply(*, ticket: Ticket, by: User | None, at: datetime) -> list[Ev
 def on_status_change(
     *, ticket: Ticket, old: str, new: str, by: User | None, at: datetime
 ) -> list[Event]:
-    """Pause, resume, meet or stop the clocks as the ticket moves from ``old`` to ``new``."""
-    old, new = Status(old), Status(new)
+    """Pause, resume, meet or stop the clocks as the ticket moves from ``old`` to ``new``:
+    the effects the table ``rules.MOVES`` gives the move, in their order."""
     events: list[Event] = []
-    if old == Status.WAITING_ON_CUSTOMER:
-        Pause.objects.filter(ticket=ticket, ended_at=None).update(ended_at=at)
-    reopened = old in (Status.RESOLVED, Status.CLOSED) and new in ACTIVE
-    if reopened:
-        Pause.objects.filter(ticket=ticket, ended_at=None).update(ended_at=at)
-        latest = selectors.current_clocks(ticket.pk).get(ClockKind.RESOLUTION)
-        if latest is not None:  # the resolution clock resumes; the time resolved is added back
-            latest.met_at, latest.stopped = None, False
-            latest.save(update_fields=["met_at", "stopped"])
-    if new == Status.WAITING_ON_CUSTOMER:
-        Pause.objects.create(ticket=ticket, reason=PauseReason.WAITING_ON_CUSTOMER, started_at=at)
-    if new == Status.RESOLVED:
-        for row in TicketClock.objects.filter(ticket=ticket, met_at=None, stopped=False):
-            if row.kind == ClockKind.RESOLUTION:
-                events.append(_met_event(row, at=at, by=by))
-                row.met_at = at
-            else:
-                row.stopped = True  # nothing more is owed while the customer confirms
-            row.save(update_fields=["met_at", "stopped"])
-        Pause.objects.create(ticket=ticket, reason=PauseReason.RESOLVED, started_at=at)
-    if new == Status.CLOSED:
-        TicketClock.objects.filter(ticket=ticket, met_at=None, stopped=False).update(stopped=True)
-        if old != Status.RESOLVED:
-            Pause.objects.filter(ticket=ticket, ended_at=None).update(ended_at=at)
-    if {old, new} & {Status.WAITING_ON_CUSTOMER} or reopened:
-        ctx = _context(ticket, at)
-        _recompute_running(ticket, ctx=ctx)
-        if reopened and ctx.target is not None and ctx.target.follow_up:
-            row = _new_clock(ticket, ClockKind.NEXT_UPDATE, ctx=ctx, at=at)
-            row.save()
+    for effect in rules.effects_of(old, new):
+        events += _APPLY[effect](ticket, by=by, at=at)
     refresh_due([ticket.pk])
     return events
+
+
+def _end_pause(ticket: Ticket, *, by: User | None, at: datetime) -> list[Event]:
+    Pause.objects.filter(ticket=ticket, ended_at=None).update(ended_at=at)
+    return []
+
+
+def _resume_resolution(ticket: Ticket, *, by: User | None, at: datetime) -> list[Event]:
+    latest = selectors.current_clocks(ticket.pk).get(ClockKind.RESOLUTION)
+    if latest is not None:  # the time resolved is added back when it is recomputed
+        latest.met_at, latest.stopped = None, False
+        latest.save(update_fields=["met_at", "stopped"])
+    return []
+
+
+def _pause(reason: str):
+    def start(ticket: Ticket, *, by: User | None, at: datetime) -> list[Event]:
+        Pause.objects.create(ticket=ticket, reason=reason, started_at=at)
+        return []
+
+    return start
+
+
+def _meet_resolution(ticket: Ticket, *, by: User | None, at: datetime) -> list[Event]:
+    rows = TicketClock.objects.filter(
+        ticket=ticket, kind=ClockKind.RESOLUTION, met_at=None, stopped=False
+    )
+    events = [_met_event(row, at=at, by=by) for row in rows]
+    rows.update(met_at=at)
+    return events
+
+
+def _stop_others(ticket: Ticket, *, by: User | None, at: datetime) -> list[Event]:
+    TicketClock.objects.filter(ticket=ticket, met_at=None, stopped=False).exclude(
+        kind=ClockKind.RESOLUTION
+    ).update(stopped=True)
+    return []
+
+
+def _stop_all(ticket: Ticket, *, by: User | None, at: datetime) -> list[Event]:
+    TicketClock.objects.filter(ticket=ticket, met_at=None, stopped=False).update(stopped=True)
+    return []
+
+
+def _recompute(ticket: Ticket, *, by: User | None, at: datetime) -> list[Event]:
+    _recompute_running(ticket, ctx=_context(ticket, at), at=at)
+    return []
+
+
+def _start_follow_up(ticket: Ticket, *, by: User | None, at: datetime) -> list[Event]:
+    row = _new_clock(ticket, ClockKind.NEXT_UPDATE, ctx=_context(ticket, at), at=at)
+    if row is not None:  # the target sets no follow-up: no cycle
+        row.save()
+    return []
+
+
+_APPLY = {
+    rules.Effect.END_PAUSE: _end_pause,
+    rules.Effect.RESUME_RESOLUTION: _resume_resolution,
+    rules.Effect.PAUSE_WAITING: _pause(PauseReason.WAITING_ON_CUSTOMER),
+    rules.Effect.MEET_RESOLUTION: _meet_resolution,
+    rules.Effect.STOP_OTHERS: _stop_others,
+    rules.Effect.PAUSE_RESOLVED: _pause(PauseReason.RESOLVED),
+    rules.Effect.STOP_ALL: _stop_all,
+    rules.Effect.RECOMPUTE: _recompute,
+    rules.Effect.START_FOLLOW_UP: _start_follow_up,
+}
 
 
 # ---- The sweep -------------------------------------------------------------------------

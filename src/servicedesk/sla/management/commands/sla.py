@@ -17,6 +17,22 @@ def _local(value: str | None, zone: str | None) -> str:
     return instant.astimezone(ZoneInfo(zone or "UTC")).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
+def _outcome(clock: dict, zone: str | None) -> str:
+    """What became of a clock, in words: a target met late says so, and when."""
+    state, breached = clock["state"], clock["breached_at"]
+    if state == "met":
+        return f"met {_local(clock['met_at'], zone)}"
+    if state == "met_late":
+        after = f"breach recorded {_local(breached, zone)}" if breached else "after the due time"
+        return f"met late {_local(clock['met_at'], zone)} ({after})"
+    outcome = "stopped" if clock["stopped"] else "running"
+    if breached:
+        return f"{outcome}, breached {_local(breached, zone)}"
+    if state in ("breached", "warning"):  # its moment passed; the sweep has not run since
+        return f"{outcome}, {state}"
+    return outcome
+
+
 class Command(BaseCommand):
     help = "Service-level clocks: run one sweep, or explain a ticket's due times."
 
@@ -87,11 +103,10 @@ class Command(BaseCommand):
                 f"  due      {_local(clock['due_at'], zone)}"
                 + ("  (paused)" if not clock["due_at"] else "")
             )
-            outcome = (
-                ("met " + _local(clock["met_at"], zone))
-                if clock["met_at"]
-                else ("stopped" if clock["stopped"] else "running")
-            )
-            if clock["breached_at"]:
-                outcome += ", breached " + _local(clock["breached_at"], zone)
-            w(f"  outcome  {outcome}")
+            w(f"  outcome  {_outcome(clock, zone)}")
+            for past in clock["recorded"]:
+                if past["due"] != clock["due_at"]:  # judged against a due time since changed
+                    w(
+                        f"  earlier  {past['what']} recorded {_local(past['at'], zone)}"
+                        f" against the due time then, {_local(past['due'], zone)}"
+                    )
