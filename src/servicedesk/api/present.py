@@ -7,13 +7,13 @@ from django.urls import reverse
 
 from servicedesk.accounts.models import Organisation, User
 from servicedesk.core import clock
+from servicedesk.sla import rules
 from servicedesk.sla.models import ClockKind, TicketClock
-from servicedesk.sla.selectors import clock_state
+from servicedesk.sla.selectors import facts
 from servicedesk.tickets import triage
 from servicedesk.tickets.models import Comment, Ticket
 
 TICKET_RELATIONS = ("organisation", "requester", "assignee", "group", "product", "category")
-_SEVERITY = {"ok": 1, "warning": 2, "breached": 3}
 
 
 def ref(obj) -> dict | None:
@@ -42,25 +42,14 @@ def _sla(clocks: list[TicketClock]) -> dict:
     current: dict[str, TicketClock] = {}
     for row in clocks:  # oldest first: the last of each kind is the current one
         current[row.kind] = row
-    now = clock.now()
-    due, states, paused = {}, [], False
-    for kind, row in current.items():
-        state = clock_state(row, now=now, calendar=None)
-        running = row.met_at is None and not row.stopped
-        if running:
-            due[kind] = row.due_at
-            paused = paused or state.paused
-            states.append(state.state)
-        elif row.met_at:
-            states.append("met")
-    live = [s for s in states if s in _SEVERITY]
-    overall = max(live, key=_SEVERITY.__getitem__) if live else "met" if states else "none"
+    due = {kind: r.due_at for kind, r in current.items() if r.met_at is None and not r.stopped}
+    overall = rules.ticket_state(map(facts, current.values()), now=clock.now())  # the table
     return {
         "first_response_due": due.get(ClockKind.FIRST_RESPONSE),
         "next_update_due": due.get(ClockKind.NEXT_UPDATE),
         "resolution_due": due.get(ClockKind.RESOLUTION),
-        "paused": paused,
-        "state": overall,
+        "paused": overall.paused,
+        "state": overall.state,
     }
 
 

@@ -271,7 +271,7 @@ class TicketAdmin(ModelAdmin):
             )
             lines.append(
                 _("%(clock)s: %(state)s, due %(due)s")
-                % {"clock": ClockKind(kind).label, "state": state.state, "due": due}
+                % {"clock": ClockKind(kind).label, "state": state.words, "due": due}
             )
         return "; ".join(lines)
 
