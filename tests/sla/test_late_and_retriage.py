@@ -106,6 +106,20 @@ def test_the_words_for_a_met_late_clock_say_when_in_the_readers_zone(bob, alice)
     assert words == "met late at 2026-11-16 16:00"  # 15:00 UTC is 16:00 in Oslo
 
 
+def test_the_admin_page_says_met_late_and_when(admin_client, bob, alice):
+    with at(MONDAY_9):
+        ticket = make_ticket(requester=bob, urgency=1, impact=1)
+    services.sweep(now=MONDAY_9 + 5 * H)
+    with at(MONDAY_9 + 6 * H):
+        ticket_services.add_comment(ticket=ticket, author=alice, body="Sorry for the wait.")
+
+    with at(MONDAY_9 + 7 * H):
+        page = admin_client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+
+    # The admin shows the site's time zone (London: UTC in November).
+    assert "First response: met late at 2026-11-16 15:00, due 2026-11-16 13:00" in page
+
+
 # ---- Re-triage after a breach ----------------------------------------------------------
 
 
