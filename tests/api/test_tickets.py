@@ -12,7 +12,14 @@ from tests.factories import StaffFactory, make_ticket
 
 pytestmark = pytest.mark.django_db
 
-SLA_KEYS = {"first_response_due", "next_update_due", "resolution_due", "paused", "state"}
+SLA_KEYS = {
+    "first_response_due",
+    "next_update_due",
+    "resolution_due",
+    "paused",
+    "state",
+    "explain",
+}
 
 
 def _when(value: str) -> datetime:
@@ -52,6 +59,8 @@ def test_staff_file_for_a_new_contact_placed_by_their_email_domain(api_alice, or
     assert set(body["sla"]) == SLA_KEYS
     assert _when(body["sla"]["first_response_due"]) > _when(body["created_at"])
     assert body["sla"]["state"] == "ok" and body["sla"]["paused"] is False
+    assert body["sla"]["explain"] is None  # only a single read explains
+    assert body["reference"] == f"SD-{body['number']}"
     assert response["ETag"]
     ticket = Ticket.objects.get(number=body["number"])
     assert OutboxMessage.objects.filter(ticket=ticket, to=["dora@alpha.example"]).count() == 1

@@ -133,7 +133,7 @@ def test_the_sweep_command_prints_what_it_did(due_ticket, capsys):
         call_command("sla", "sweep")
 
     out = capsys.readouterr().out
-    assert "breach  10001 first_response" in out
+    assert "breach  SD-10001 first_response" in out
     assert "1 breaches, 0 warnings recorded" in out
 
 

@@ -2,12 +2,14 @@
 
 import hashlib
 
+from django.conf import settings
 from django.db import transaction
 
 from servicedesk.accounts.models import StaffRole, User
 from servicedesk.api.schemas import Error
 from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
 from servicedesk.tickets.models import Ticket
+from servicedesk.tickets.references import format_reference, parse_reference
 
 # Documented on every operation, so the schema says what a client may get back.
 ERRORS = {400: Error, 401: Error, 404: Error, 422: Error, 429: Error}
@@ -32,6 +34,19 @@ def reference(model, pk: int | None, field: str):
     if found is None:
         raise InvalidReference(f"{field}: no {model._meta.verbose_name} with id {pk}.")
     return found
+
+
+def ticket_number(name: str | int) -> int:
+    """The number of the ticket a path or body names, as ``10064`` or ``SD-10064``.
+
+    One that is no reference at all (``XX-1``, ``SD-abc``) names no ticket the caller may see:
+    404 ``not_found``, as for a number nobody has, not a 422 that would tell the two apart."""
+    prefix = settings.SERVICEDESK_TICKET_PREFIX
+    number = parse_reference(str(name), prefix)
+    if number is None:
+        example = format_reference(10064, prefix)
+        raise NotFound(f"No ticket {str(name)[:40]!r}: name it as 10064 or {example}.")
+    return number
 
 
 def caller(request) -> User:
@@ -60,13 +75,15 @@ def etag(ticket: Ticket) -> str:
     return '"' + hashlib.sha256(version.encode()).hexdigest()[:20] + '"'
 
 
-def locked_ticket(request, number: int) -> Ticket:
-    """The ticket under a row lock, as the caller may see it; checks ``If-Match``.
+def locked_ticket(request, name: str | int) -> Ticket:
+    """The ticket ``name`` names (``10064``, ``SD-10064``) under a row lock, as the caller may
+    see it; checks ``If-Match``.
 
     Call inside ``transaction.atomic()``: the lock holds until the change is written, so
     nobody changes the ticket between the check and the change.
     """
     assert transaction.get_connection().in_atomic_block
+    number = ticket_number(name)
     ticket = (
         Ticket.objects.visible_to(caller(request)).select_for_update().filter(number=number).first()
     )

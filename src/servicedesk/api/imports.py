@@ -1,10 +1,12 @@
 """/api/v1/imports: tickets from another desk, with their history (administrators)."""
 
+from django.conf import settings
 from ninja import Router
 
 from servicedesk.api.common import CHANGE_ERRORS, caller, require_admin
 from servicedesk.api.schemas import ImportResult, ImportTicket
 from servicedesk.tickets import imports
+from servicedesk.tickets.references import format_reference
 
 router = Router()
 
@@ -38,9 +40,18 @@ def import_tickets(request, data: list[ImportTicket]):
         for t in data
     ]
     result = imports.import_tickets(items, by=user)
+    prefix = settings.SERVICEDESK_TICKET_PREFIX
     return {
         "created": len(result.created),
         "skipped": len(result.skipped),
-        "tickets": [{"external_id": e, "number": n, "created": True} for e, n in result.created]
-        + [{"external_id": e, "number": n, "created": False} for e, n in result.skipped],
+        "tickets": [
+            {
+                "external_id": e,
+                "number": n,
+                "reference": format_reference(n, prefix),
+                "created": created,
+            }
+            for pairs, created in ((result.created, True), (result.skipped, False))
+            for e, n in pairs
+        ],
     }

@@ -50,6 +50,7 @@ def _sla(clocks: list[TicketClock]) -> dict:
         "resolution_due": due.get(ClockKind.RESOLUTION),
         "paused": overall.paused,
         "state": overall.state,
+        "explain": None,  # only on a single read: see api.tickets.get_ticket
     }
 
 

@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import StringConstraints
+from pydantic import ConfigDict, StrictInt, StringConstraints, create_model
 
 from servicedesk.accounts.models import CustomerRole, SupportLevel
 from servicedesk.api.models import WebhookEvent
@@ -33,6 +33,16 @@ LevelName = _enum("LevelName", SupportLevel.values)
 RoleName = _enum("RoleName", CustomerRole.values)
 EventName = _enum("EventName", WebhookEvent.values)
 Language = Literal["en", "fr", "nb"]
+
+# A ticket named in a body: its number, or its reference as people write it. One that names no
+# ticket the caller may see is refused like an unknown number (404).
+TicketName = Annotated[
+    StrictInt | Annotated[str, StringConstraints(max_length=64)],
+    Field(
+        description="The ticket's number (10064) or reference (SD-10064).",
+        examples=[10064, "SD-10064"],
+    ),
+]
 
 
 class Error(Schema):
@@ -63,17 +73,80 @@ class Triage(Schema):
     confirmed: Assessment | None
 
 
+class SlaInterval(Schema):
+    start: datetime
+    end: datetime
+    counted: str = Field(description="Business time counted in this interval (H:MM:SS).")
+    total: str = Field(description="Business time counted so far (H:MM:SS).")
+
+
+class SlaPause(Schema):
+    start: datetime
+    end: datetime | None
+
+
+# "from" is a Python keyword: a field of that name only through create_model.
+SlaRetriage = create_model(
+    "SlaRetriage",
+    __base__=Schema,
+    __doc__="A re-triage that moved the priority while the clock ran.",
+    at=(datetime, ...),
+    to=(str | None, ...),
+    **{"from": (str | None, ...)},
+)
+
+
+class SlaRecorded(Schema):
+    what: Literal["warning", "breach"]
+    at: datetime
+    due: datetime | None = Field(description="The due time it was judged against then.")
+
+
+class SlaClockExplained(Schema):
+    """One clock, as ``servicedesk sla explain --json`` prints it (the same function builds
+    both). Keys added to that breakdown later pass through unlisted."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    policy: str | None
+    calendar: str | None
+    timezone: str | None
+    priority: str
+    target: str = Field(description="Business time allowed (H:MM:SS or 'N days, H:MM:SS').")
+    started_at: datetime
+    due_at: datetime | None
+    met_at: datetime | None
+    warned_at: datetime | None
+    breached_at: datetime | None
+    stopped: bool
+    state: Literal["ok", "warning", "breached", "met", "met_late", "stopped"]
+    met_late: bool = Field(description="Met, but after its due time (met_at says when).")
+    recorded: list[SlaRecorded] = Field(
+        description="Warnings and breaches recorded, even under a target since re-triaged."
+    )
+    counted: list[SlaInterval]
+    skipped_dates: list[date]
+    pauses: list[SlaPause]
+    retriage: list[SlaRetriage]  # type: ignore[valid-type]
+
+
 class Sla(Schema):
     first_response_due: datetime | None
     next_update_due: datetime | None
     resolution_due: datetime | None
     paused: bool
     state: Literal["none", "ok", "warning", "breached", "met"]
+    explain: list[SlaClockExplained] | None = Field(
+        description="How each due time was reached (the breakdown of `servicedesk sla explain "
+        "--json`): only when one ticket is read (GET /tickets/{number}); null in lists and in "
+        "the answers to changes, which it would cost a few queries per ticket."
+    )
 
 
 class TicketOut(Schema):
     number: int
-    reference: str
+    reference: str = Field(description="The number as people write it: SD-10064.")
     subject: str
     description: str
     status: StatusName
@@ -188,7 +261,7 @@ class AssignmentIn(Schema):
 
 
 class LinkIn(Schema):
-    ticket: int = Field(description="The number of the other ticket.")
+    ticket: TicketName
     kind: LinkKindName
 
 
@@ -196,7 +269,8 @@ class LinkOut(Schema):
     id: int
     kind: str
     direction: Literal["outgoing", "incoming"]
-    ticket: int
+    ticket: int = Field(description="The other ticket's number.")
+    reference: str = Field(description="The other ticket's reference: SD-10064.")
     created_at: datetime
 
 
@@ -388,6 +462,7 @@ class ImportTicket(Schema):
 class ImportedTicket(Schema):
     external_id: str
     number: int
+    reference: str
     created: bool
 
 

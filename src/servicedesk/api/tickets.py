@@ -4,12 +4,14 @@ import base64
 import binascii
 import json
 from datetime import datetime
+from typing import Annotated
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
-from ninja import Query, Router
+from ninja import Path, Query, Router
 from ninja import Status as Answer
 
 from servicedesk.accounts.models import Group, Organisation, User
@@ -24,6 +26,7 @@ from servicedesk.api.common import (
     locked_ticket,
     reference,
     require_staff,
+    ticket_number,
 )
 from servicedesk.api.schemas import (
     AssignmentIn,
@@ -40,22 +43,37 @@ from servicedesk.api.schemas import (
     TriageIn,
 )
 from servicedesk.core.errors import DomainError, NotFound
+from servicedesk.sla import selectors as sla_selectors
 from servicedesk.tickets import selectors, services
 from servicedesk.tickets.models import Category, Channel, Product, Ticket, TicketLink
+from servicedesk.tickets.references import format_reference, parse_reference
 from servicedesk.tickets.views import attachment_response
 from servicedesk.tickets.workflow import Status
 
 router = Router()
+
+# Every path names a ticket the way people do; one that is no reference is a 404 (common).
+_EXAMPLE = format_reference(10064, settings.SERVICEDESK_TICKET_PREFIX)
+TicketPath = Annotated[
+    str,
+    Path(
+        description=f"The ticket's number (`10064`) or reference (`{_EXAMPLE}`).",
+        examples=[_EXAMPLE, "10064"],
+    ),
+]
 
 
 class InvalidQuery(DomainError):
     code = "invalid_query"
 
 
-def _present_one(request, response: HttpResponse, number: int) -> dict:
+def _present_one(request, response: HttpResponse, number: int, *, explain=False) -> dict:
     ticket = selectors.get_ticket(user=caller(request), number=number)
     response["ETag"] = etag(ticket)
-    return present.tickets([ticket])[0]
+    data = present.tickets([ticket])[0]
+    if explain:  # a few queries per clock: a single read only, never a list
+        data["sla"]["explain"] = sla_selectors.explain(ticket)
+    return data
 
 
 # -- filing and reading ---------------------------------------------------------------------
@@ -230,9 +248,9 @@ def list_tickets(
         rows = rows.filter(updated_at__gte=updated_since)
     if q and q.strip():
         words = q.strip()
-        digits = words.upper().removeprefix("SD-").removeprefix("#")
-        if digits.isdigit() and len(digits) < 19:
-            rows = rows.filter(number=int(digits))
+        number = parse_reference(words, settings.SERVICEDESK_TICKET_PREFIX)
+        if number is not None:
+            rows = rows.filter(number=number)
         else:
             rows = rows.filter(subject__icontains=words)
     if cursor:
@@ -248,17 +266,17 @@ def list_tickets(
 
 
 @router.get("/{number}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
-def get_ticket(request, response: HttpResponse, number: int):
+def get_ticket(request, response: HttpResponse, number: TicketPath):
     """With an ``ETag``: send it back as ``If-Match`` with a change to be sure nobody changed
-    the ticket meanwhile (412 if they did)."""
-    return _present_one(request, response, number)
+    the ticket meanwhile (412 if they did). Only this read carries ``sla.explain``."""
+    return _present_one(request, response, ticket_number(number), explain=True)
 
 
 TEXT_FIELDS = ("description", "steps_to_reproduce", "investigations_done", "business_impact")
 
 
 @router.patch("/{number}", response={200: TicketOut, **CHANGE_ERRORS}, summary="Edit details")
-def update_ticket(request, response: HttpResponse, number: int, data: TicketPatch):
+def update_ticket(request, response: HttpResponse, number: TicketPath, data: TicketPatch):
     user = caller(request)
     changes = data.dict(exclude_unset=True)
     for name in TEXT_FIELDS:
@@ -274,17 +292,17 @@ def update_ticket(request, response: HttpResponse, number: int, data: TicketPatc
     with transaction.atomic():
         ticket = locked_ticket(request, number)
         services.update_details(ticket=ticket, by=user, **changes)
-    return _present_one(request, response, number)
+    return _present_one(request, response, ticket.number)
 
 
 # -- the thread -----------------------------------------------------------------------------
 
 
 @router.get("/{number}/replies", response={200: list[ReplyOut], **ERRORS}, summary="Thread")
-def list_replies(request, number: int):
+def list_replies(request, number: TicketPath):
     """The replies (and, for staff, internal notes) of the ticket, oldest first."""
     user = caller(request)
-    ticket = selectors.get_ticket(user=user, number=number)
+    ticket = selectors.get_ticket(user=user, number=ticket_number(number))
     return [present.comment(c) for c in selectors.thread(user=user, ticket=ticket)]
 
 
@@ -310,7 +328,7 @@ def _uploads(data: ReplyIn) -> list[services.Upload]:
 @router.post(
     "/{number}/replies", response={201: ReplyOut, **CHANGE_ERRORS}, summary="Reply or note"
 )
-def add_reply(request, number: int, data: ReplyIn):
+def add_reply(request, number: TicketPath, data: ReplyIn):
     """A public reply (emailed to the requester when the desk writes it) or, for staff, an
     internal note (``internal``: never emailed, never shown to customers)."""
     user = caller(request)
@@ -334,9 +352,9 @@ def add_reply(request, number: int, data: ReplyIn):
     response={200: None, **ERRORS},
     summary="Download an attachment",
 )
-def download_attachment(request, number: int, attachment_id: int):
+def download_attachment(request, number: TicketPath, attachment_id: int):
     user = caller(request)
-    ticket = selectors.get_ticket(user=user, number=number)
+    ticket = selectors.get_ticket(user=user, number=ticket_number(number))
     attachment = selectors.get_attachment(user=user, attachment_id=attachment_id)
     if attachment.ticket_id != ticket.pk:
         raise NotFound("No such attachment.")
@@ -347,29 +365,29 @@ def download_attachment(request, number: int, attachment_id: int):
 
 
 @router.post("/{number}/triage", response={200: TicketOut, **CHANGE_ERRORS}, summary="Triage")
-def confirm_triage(request, response: HttpResponse, number: int, data: TriageIn):
+def confirm_triage(request, response: HttpResponse, number: TicketPath, data: TriageIn):
     """The desk confirms (or corrects) urgency and impact; score, priority and SLA follow."""
     with transaction.atomic():
         ticket = locked_ticket(request, number)
         services.confirm_triage(
             ticket=ticket, urgency=data.urgency, impact=data.impact, by=caller(request)
         )
-    return _present_one(request, response, number)
+    return _present_one(request, response, ticket.number)
 
 
 @router.post("/{number}/status", response={200: TicketOut, **CHANGE_ERRORS}, summary="Move")
-def change_status(request, response: HttpResponse, number: int, data: StatusIn):
+def change_status(request, response: HttpResponse, number: TicketPath, data: StatusIn):
     """409 with the reason when the workflow does not allow the move."""
     with transaction.atomic():
         ticket = locked_ticket(request, number)
         services.change_status(
             ticket=ticket, to=str(data.status), by=caller(request), reason=data.reason
         )
-    return _present_one(request, response, number)
+    return _present_one(request, response, ticket.number)
 
 
 @router.post("/{number}/assignment", response={200: TicketOut, **CHANGE_ERRORS}, summary="Assign")
-def assign(request, response: HttpResponse, number: int, data: AssignmentIn):
+def assign(request, response: HttpResponse, number: TicketPath, data: AssignmentIn):
     user = caller(request)
     require_staff(user)
     fields = data.dict(exclude_unset=True)
@@ -381,24 +399,26 @@ def assign(request, response: HttpResponse, number: int, data: AssignmentIn):
             services.move_to_group(ticket=ticket, group=group, by=user, reason=data.reason)
         if "assignee" in fields:
             services.assign(ticket=ticket, assignee=assignee, by=user)
-    return _present_one(request, response, number)
+    return _present_one(request, response, ticket.number)
 
 
 def _link_json(link: TicketLink, ticket: Ticket) -> dict:
     outgoing = link.source_id == ticket.pk
+    other = link.target if outgoing else link.source
     return {
         "id": link.pk,
         "kind": link.kind,
         "direction": "outgoing" if outgoing else "incoming",
-        "ticket": link.target.number if outgoing else link.source.number,
+        "ticket": other.number,
+        "reference": other.reference,
         "created_at": link.created_at,
     }
 
 
 @router.get("/{number}/links", response={200: list[LinkOut], **ERRORS}, summary="Links")
-def list_links(request, number: int):
+def list_links(request, number: TicketPath):
     user = caller(request)
-    ticket = selectors.get_ticket(user=user, number=number)
+    ticket = selectors.get_ticket(user=user, number=ticket_number(number))
     visible = selectors.tickets_for(user)
     links = (
         TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
@@ -410,18 +430,18 @@ def list_links(request, number: int):
 
 
 @router.post("/{number}/links", response={201: LinkOut, **CHANGE_ERRORS}, summary="Link")
-def add_link(request, number: int, data: LinkIn):
+def add_link(request, number: TicketPath, data: LinkIn):
     user = caller(request)
     require_staff(user)
     with transaction.atomic():
         ticket = locked_ticket(request, number)
-        other = selectors.get_ticket(user=user, number=data.ticket)
+        other = selectors.get_ticket(user=user, number=ticket_number(data.ticket))
         link = services.link_tickets(source=ticket, target=other, kind=str(data.kind), by=user)
     return Answer(201, _link_json(link, ticket))
 
 
 @router.delete("/{number}/links/{link_id}", response={204: None, **CHANGE_ERRORS}, summary="Unlink")
-def remove_link(request, number: int, link_id: int):
+def remove_link(request, number: TicketPath, link_id: int):
     user = caller(request)
     require_staff(user)
     with transaction.atomic():

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.accounts.models import Group, Organisation, Vendor
+from servicedesk.tickets import references
 from servicedesk.tickets.workflow import ACTIVE, Status
 
 
@@ -267,12 +268,12 @@ class Ticket(models.Model):
     @property
     def reference(self) -> str:
         """The number as people write it: ``SD-10042``."""
-        return f"{settings.SERVICEDESK_TICKET_PREFIX}-{self.number}"
+        return references.format_reference(self.number, settings.SERVICEDESK_TICKET_PREFIX)
 
     @property
     def subject_token(self) -> str:
         """The token that ties an email to this ticket: ``[SD#10042]``."""
-        return f"[{settings.SERVICEDESK_TICKET_PREFIX}#{self.number}]"
+        return references.format_subject_token(self.number, settings.SERVICEDESK_TICKET_PREFIX)
 
     @property
     def proposed_triage(self) -> tuple[int, int] | None:

@@ -3,11 +3,13 @@
 import json
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from servicedesk.sla import selectors, services
 from servicedesk.tickets.models import Ticket
+from servicedesk.tickets.references import format_reference, parse_reference
 
 
 def _local(value: str | None, zone: str | None) -> str:
@@ -43,16 +45,17 @@ class Command(BaseCommand):
             "backfill", help="start clocks for active tickets that have none (bulk-loaded)"
         )
         explain = sub.add_parser("explain", help="show how each due time of a ticket was reached")
-        explain.add_argument("number", help="the ticket number, e.g. 10042 or SD-10042")
+        explain.add_argument("number", help="the ticket: 10042, SD-10042 or [SD#10042]")
         explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
 
     def handle(self, *args, action: str, **options):
+        prefix = settings.SERVICEDESK_TICKET_PREFIX
         if action == "sweep":
             result = services.sweep()
             for number, kind in result.breaches:
-                self.stdout.write(f"breach  {number} {kind}")
+                self.stdout.write(f"breach  {format_reference(number, prefix)} {kind}")
             for number, kind in result.warnings:
-                self.stdout.write(f"warning {number} {kind}")
+                self.stdout.write(f"warning {format_reference(number, prefix)} {kind}")
             self.stdout.write(
                 f"{len(result.breaches)} breaches, {len(result.warnings)} warnings recorded"
             )
@@ -60,10 +63,14 @@ class Command(BaseCommand):
         if action == "backfill":
             self.stdout.write(f"{services.backfill_clocks()} clocks started")
             return
-        digits = "".join(ch for ch in options["number"] if ch.isdigit())
-        ticket = Ticket.objects.filter(number=int(digits)).first() if digits else None
+        number = parse_reference(options["number"], prefix)
+        if number is None:
+            raise CommandError(
+                f"Not a ticket reference: {options['number']!r} (10042 or {prefix}-10042)."
+            )
+        ticket = Ticket.objects.filter(number=number).first()
         if ticket is None:
-            raise CommandError(f"No ticket numbered {options['number']}.")
+            raise CommandError(f"No ticket numbered {number}.")
         explanation = selectors.explain(ticket)
         if options["json"]:
             self.stdout.write(json.dumps(explanation, indent=2))
