@@ -49,8 +49,9 @@ def test_two_relays_never_claim_the_same_row(db):
     assert claim_due(OutboxMessage, limit=10) == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_relay_thread_sends_a_committed_email_within_moments(reseed_after_flush, smtp):
+def test_the_relay_thread_sends_a_committed_email_within_moments(
+    reseed_after_flush, transactional_db, smtp
+):
     smtp.start()
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"interval": 0.05})

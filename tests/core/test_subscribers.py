@@ -54,8 +54,7 @@ def test_a_subscriber_gets_only_the_kinds_it_names(monkeypatch):
     assert seen == [([reply], {"why": "test"})]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_change_sends_nothing(reseed_after_flush, alice, bob):
+def test_a_rolled_back_change_sends_nothing(reseed_after_flush, transactional_db, alice, bob):
     """The subscribers write their outbox rows inside the change's transaction."""
     ticket = make_ticket(requester=bob)
     OutboxMessage.objects.all().delete()

@@ -142,7 +142,9 @@ def test_a_dedupe_key_queues_an_email_once(db):
     assert OutboxMessage.objects.count() == 1
 
 
-def test_the_worker_runs_the_enqueued_send(reseed_after_flush, transactional_db, smtp):
+def test_the_worker_batch_runs_its_tasks_then_a_relay_pass(
+    reseed_after_flush, transactional_db, smtp
+):
     smtp.start()
     with transaction.atomic():
         _queue()
