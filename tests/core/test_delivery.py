@@ -4,7 +4,6 @@ immediate backend (no worker), a task runs once the change commits."""
 import threading
 import time
 
-import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
