@@ -11,7 +11,7 @@ from django.utils import translation
 from servicedesk.tickets.models import StatusChoices
 
 LOCALE = Path(__file__).resolve().parent.parent / "src" / "servicedesk" / "locale"
-PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdr]|%[sd]|\{\w*\}")
 
 
 @pytest.mark.parametrize("language", ["fr", "nb"])

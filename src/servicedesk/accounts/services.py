@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from servicedesk.accounts.models import CustomerRole, EmailDomain, Organisation, User
 from servicedesk.core.errors import Conflict, DomainError
@@ -86,7 +87,7 @@ def _check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidAccount(f"Unknown time zone {name!r}.") from None
+        raise InvalidAccount(gettext_noop("Unknown time zone %(zone)r."), zone=name) from None
     return name
 
 
@@ -103,22 +104,30 @@ def create_organisation(
     """A customer organisation and the email domains it owns (mail from them lands in it)."""
     name = " ".join(name.split())
     if not name:
-        raise InvalidAccount("An organisation needs a name.")
+        raise InvalidAccount(gettext_noop("An organisation needs a name."))
     if Organisation.objects.filter(name__iexact=name).exists():
-        raise Conflict(f"An organisation named {name!r} exists already.", code="duplicate")
+        raise Conflict(
+            gettext_noop("An organisation named %(name)r exists already."),
+            code="duplicate",
+            name=name,
+        )
     domains = list(dict.fromkeys(d.strip().lower().lstrip("@") for d in email_domains))
     bad = [d for d in domains if not _DOMAIN.match(d)]
     if bad:
-        raise InvalidAccount(f"Not email domains: {', '.join(bad)}.")
+        raise InvalidAccount(
+            gettext_noop("Not email domains: %(domains)s."), domains=", ".join(bad)
+        )
     taken = list(EmailDomain.objects.filter(domain__in=domains).values_list("domain", flat=True))
     if taken:
         raise Conflict(
-            f"Domains owned by another organisation: {', '.join(taken)}.", code="duplicate"
+            gettext_noop("Domains owned by another organisation: %(domains)s."),
+            code="duplicate",
+            domains=", ".join(taken),
         )
     if language not in dict(settings.LANGUAGES):
-        raise InvalidAccount(f"Unknown language {language!r}.")
+        raise InvalidAccount(gettext_noop("Unknown language %(language)r."), language=language)
     if country and not re.fullmatch(r"[A-Za-z]{2}", country):
-        raise InvalidAccount("country: an ISO 3166 code of two letters, such as GB.")
+        raise InvalidAccount(gettext_noop("country: an ISO 3166 code of two letters, such as GB."))
     try:
         with transaction.atomic():  # a savepoint: a name or domain may be taken meanwhile
             organisation = Organisation.objects.create(
@@ -132,7 +141,9 @@ def create_organisation(
                 [EmailDomain(organisation=organisation, domain=d) for d in domains]
             )
     except IntegrityError:
-        raise Conflict("That name or one of those domains is taken.", code="duplicate") from None
+        raise Conflict(
+            gettext_noop("That name or one of those domains is taken."), code="duplicate"
+        ) from None
     return organisation
 
 
@@ -150,16 +161,18 @@ def create_contact(
     """A customer contact; they cannot log in until invited (no usable password)."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
-        raise InvalidAccount(f"Not an email address: {email!r}.")
+        raise InvalidAccount(gettext_noop("Not an email address: %(email)r."), email=email)
     if role not in CustomerRole.values:
-        raise InvalidAccount(f"Unknown role {role!r}.")
+        raise InvalidAccount(gettext_noop("Unknown role %(role)r."), role=role)
     if role != CustomerRole.END_USER and organisation is None:
-        raise InvalidAccount("Loggers and customer administrators belong to an organisation.")
+        raise InvalidAccount(
+            gettext_noop("Loggers and customer administrators belong to an organisation.")
+        )
     if User.objects.filter(email=email).exists():
-        raise Conflict(f"{email} is already a user.", code="duplicate")
+        raise Conflict(gettext_noop("%(email)s is already a user."), code="duplicate", email=email)
     language = language or (organisation.language if organisation else settings.LANGUAGE_CODE)
     if language not in dict(settings.LANGUAGES):
-        raise InvalidAccount(f"Unknown language {language!r}.")
+        raise InvalidAccount(gettext_noop("Unknown language %(language)r."), language=language)
     contact = User(
         email=email,
         full_name=name.strip(),
@@ -176,5 +189,7 @@ def create_contact(
         with transaction.atomic():  # a savepoint: someone may have made them meanwhile
             contact.save()
     except IntegrityError:
-        raise Conflict(f"{email} is already a user.", code="duplicate") from None
+        raise Conflict(
+            gettext_noop("%(email)s is already a user."), code="duplicate", email=email
+        ) from None
     return contact

@@ -11,6 +11,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
+from django.utils import translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
@@ -59,6 +62,11 @@ class BearerToken(HttpBearer):
         if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
             type(row).objects.filter(pk=row.pk).update(last_used_at=now)  # once a minute at most
         request.user = row.user
+        # The token's user reads the answers (errors included) in their own language, as on
+        # the pages (core.middleware: a language picked in this browser wins).
+        if row.user.language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            translation.activate(row.user.language)
+            request.LANGUAGE_CODE = row.user.language
         return row.user
 
 
@@ -116,7 +124,9 @@ def refuse_nul(view):
             or b"\x00" in body
             or b"\\u0000" in body
         ):
-            return error(request, 422, "invalid_request", "NUL characters are not accepted.")
+            return error(
+                request, 422, "invalid_request", gettext("NUL characters are not accepted.")
+            )
         return view(request, *args, **kwargs)
 
     return checked
@@ -135,7 +145,8 @@ def refuse_long_uri(view):
                 request,
                 414,
                 "uri_too_long",
-                f"The path and query string are longer than {MAX_URI:,} bytes.",
+                gettext("The path and query string are longer than %(limit)s bytes.")
+                % {"limit": number_format(MAX_URI, force_grouping=True)},
             )
         return view(request, *args, **kwargs)
 
@@ -167,7 +178,7 @@ def _domain_error(request, exc: DomainError):
         status = 403  # only for what the caller can see: what they cannot see is a 404
     else:
         status = 422
-    return error(request, status, exc.code, exc.message)
+    return error(request, status, exc.code, exc.localized())
 
 
 @api.exception_handler(ValidationError)
@@ -180,7 +191,8 @@ def _invalid(request, exc: ValidationError):
         }
         for e in exc.errors
     ]
-    return error(request, 422, "invalid_request", "The request does not match the schema.", errors)
+    message = gettext("The request does not match the schema.")
+    return error(request, 422, "invalid_request", message, errors)
 
 
 @api.exception_handler(AuthenticationError)
@@ -189,7 +201,7 @@ def _unauthorised(request, exc):
         request,
         401,
         "unauthorized",
-        "A valid token is required: Authorization: Bearer <token>.",
+        gettext("A valid token is required: Authorization: Bearer <token>."),
         headers={"WWW-Authenticate": "Bearer"},
     )
 
@@ -202,7 +214,7 @@ def _http_error(request, exc: HttpError):
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return error(request, 404, "not_found", "Not found.")
+    return error(request, 404, "not_found", gettext("Not found."))
 
 
 @api.exception_handler(RateLimited)
@@ -211,7 +223,8 @@ def _rate_limited(request, exc: RateLimited):
         request,
         429,
         "rate_limited",
-        f"More than {settings.SERVICEDESK_API_RATE_LIMIT} requests a minute with this token.",
+        gettext("More than %(limit)s requests a minute with this token.")
+        % {"limit": settings.SERVICEDESK_API_RATE_LIMIT},
         headers={"Retry-After": str(exc.retry_after)},
     )
 

@@ -4,10 +4,11 @@ import hashlib
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from servicedesk.accounts.models import StaffRole, User
 from servicedesk.api.schemas import Error
-from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
+from servicedesk.core.errors import DomainError, NotFound, PermissionDenied, Term
 from servicedesk.tickets.models import Ticket
 from servicedesk.tickets.references import format_reference, parse_reference
 
@@ -32,7 +33,12 @@ def reference(model, pk: int | None, field: str):
         return None
     found = model.objects.filter(pk=pk).first()
     if found is None:
-        raise InvalidReference(f"{field}: no {model._meta.verbose_name} with id {pk}.")
+        raise InvalidReference(
+            gettext_noop("%(field)s: no %(what)s with id %(id)s."),
+            field=field,
+            what=Term(model._meta.verbose_name_raw),
+            id=pk,
+        )
     return found
 
 
@@ -45,7 +51,11 @@ def ticket_number(name: str | int) -> int:
     number = parse_reference(str(name), prefix)
     if number is None:
         example = format_reference(10064, prefix)
-        raise NotFound(f"No ticket {str(name)[:40]!r}: name it as 10064 or {example}.")
+        raise NotFound(
+            gettext_noop("No ticket %(name)r: name it as 10064 or %(example)s."),
+            name=str(name)[:40],
+            example=example,
+        )
     return number
 
 
@@ -60,13 +70,13 @@ def is_admin(user: User) -> bool:
 def require_staff(user: User) -> None:
     """Desk-only resources do not exist for customers: 404, never a 403 that confirms them."""
     if not user.is_staff:
-        raise NotFound("Not found.")
+        raise NotFound(gettext_noop("Not found."))
 
 
 def require_admin(user: User) -> None:
     require_staff(user)
     if not is_admin(user):
-        raise PermissionDenied("Only administrators can change this.")
+        raise PermissionDenied(gettext_noop("Only administrators can change this."))
 
 
 def etag(ticket: Ticket) -> str:
@@ -88,12 +98,14 @@ def locked_ticket(request, name: str | int) -> Ticket:
         Ticket.objects.visible_to(caller(request)).select_for_update().filter(number=number).first()
     )
     if ticket is None:
-        raise NotFound(f"No ticket numbered {number}.")
+        raise NotFound(gettext_noop("No ticket numbered %(number)s."), number=number)
     expected = request.headers.get("If-Match")
     if expected:
         tags = {t.strip().removeprefix("W/") for t in expected.split(",")}
         if "*" not in tags and etag(ticket) not in tags:
             raise PreconditionFailed(
-                "The ticket changed since you read it: read it again (its ETag) and retry."
+                gettext_noop(
+                    "The ticket changed since you read it: read it again (its ETag) and retry."
+                )
             )
     return ticket

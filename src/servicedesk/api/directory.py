@@ -5,6 +5,7 @@ contacts they may see; the desk's configuration does not exist for them (404).
 """
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 from ninja import Query, Router, Status
 
 from servicedesk.accounts import services as accounts
@@ -36,7 +37,7 @@ from servicedesk.api.schemas import (
     ProductOut,
     TokenOut,
 )
-from servicedesk.core.errors import Conflict, NotFound
+from servicedesk.core.errors import Conflict, NotFound, Term
 from servicedesk.sla.models import Calendar, Policy
 from servicedesk.tickets.models import Category, Product
 
@@ -46,7 +47,7 @@ router = Router()
 def _get(queryset, pk: int, what: str):
     found = queryset.filter(pk=pk).first()
     if found is None:
-        raise NotFound(f"No {what} with id {pk}.")
+        raise NotFound(gettext_noop("No %(what)s with id %(id)s."), what=Term(what), id=pk)
     return found
 
 
@@ -57,7 +58,9 @@ def _create(model, **fields):
             return model.objects.create(**fields)
     except IntegrityError:
         raise Conflict(
-            f"A {model._meta.verbose_name} with that name exists.", code="duplicate"
+            gettext_noop("A %(what)s with that name exists."),
+            code="duplicate",
+            what=Term(model._meta.verbose_name_raw),
         ) from None
 
 
@@ -235,7 +238,9 @@ def get_group(request, group_id: int):
 def create_group(request, data: GroupIn):
     require_admin(caller(request))
     if data.is_default_intake and Group.objects.filter(is_default_intake=True).exists():
-        raise Conflict("Another group is the default intake already.", code="duplicate")
+        raise Conflict(
+            gettext_noop("Another group is the default intake already."), code="duplicate"
+        )
     group = _create(
         Group,
         name=data.name,
@@ -338,6 +343,6 @@ def list_tokens(request):
 @router.delete("tokens/{prefix}", response={204: None, **CHANGE_ERRORS}, tags=["tokens"])
 def revoke_token(request, prefix: str):
     if not _tokens(caller(request)).filter(prefix=prefix, revoked_at=None).exists():
-        raise NotFound(f"No live token {prefix}.")
+        raise NotFound(gettext_noop("No live token %(prefix)s."), prefix=prefix)
     tokens.revoke(prefix=prefix)
     return Status(204, None)

@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
+from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 from ninja import Status as Answer
 
@@ -82,12 +83,16 @@ def _present_one(request, response: HttpResponse, number: int, *, explain=False)
 def _file(user: User, data: TicketIn) -> Ticket:
     if user.is_staff:
         if not data.requester_email:
-            raise InvalidReference("requester_email: staff file tickets on a customer's behalf.")
+            raise InvalidReference(
+                gettext_noop("requester_email: staff file tickets on a customer's behalf.")
+            )
         requester = contact_for_email(data.requester_email, name=data.requester_name)
     elif data.requester_email and data.requester_email.lower() != user.email:
         requester = User.objects.filter(email=data.requester_email.lower(), is_active=True).first()
         if requester is None or requester.organisation_id != user.organisation_id:
-            raise InvalidReference("requester_email: not a colleague in your organisation.")
+            raise InvalidReference(
+                gettext_noop("requester_email: not a colleague in your organisation.")
+            )
     else:
         requester = user
     return services.create_ticket(
@@ -155,7 +160,9 @@ def _after(cursor: str, ordering: str) -> Q:
         if value is not None and ordering.lstrip("-") != "number":
             value = datetime.fromisoformat(value)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidQuery("cursor: not a cursor from this listing and ordering.") from None
+        raise InvalidQuery(
+            gettext_noop("cursor: not a cursor from this listing and ordering.")
+        ) from None
     if ordering == "sla_due":
         if value is None:
             return Q(sla_due_at__isnull=True, number__gt=number)
@@ -221,12 +228,16 @@ def list_tickets(
     """The tickets the token's user may see; by default the nearest SLA due time first."""
     user = caller(request)
     if ordering not in ORDERINGS:
-        raise InvalidQuery(f"ordering: one of {', '.join(ORDERINGS)}.")
+        raise InvalidQuery(
+            gettext_noop("ordering: one of %(orderings)s."), orderings=", ".join(ORDERINGS)
+        )
     rows = selectors.tickets_for(user)
     if statuses := _csv(status):
         unknown = set(statuses) - {s.value for s in Status}
         if unknown:
-            raise InvalidQuery(f"status: unknown {', '.join(sorted(unknown))}.")
+            raise InvalidQuery(
+                gettext_noop("status: unknown %(statuses)s."), statuses=", ".join(sorted(unknown))
+            )
         rows = rows.filter(status__in=statuses)
     if priorities := _csv(priority):
         rows = rows.filter(priority__in=priorities)
@@ -238,7 +249,7 @@ def list_tickets(
         rows = rows.filter(assignee__isnull=True)
     elif assignee:
         if not assignee.isdigit() or int(assignee) >= 2**63:
-            raise InvalidQuery("assignee: a user id, `me` or `none`.")
+            raise InvalidQuery(gettext_noop("assignee: a user id, `me` or `none`."))
         rows = rows.filter(assignee_id=int(assignee))
     if organisation is not None:
         rows = rows.filter(organisation_id=organisation)
@@ -313,7 +324,7 @@ def _uploads(data: ReplyIn) -> list[services.Upload]:
             content = base64.b64decode(part.content_base64, validate=True)
         except (binascii.Error, ValueError):
             raise services.InvalidTicket(
-                f"attachments: {part.filename} is not valid base64."
+                gettext_noop("attachments: %(file)s is not valid base64."), file=part.filename
             ) from None
         uploads.append(
             services.Upload(
@@ -357,7 +368,7 @@ def download_attachment(request, number: TicketPath, attachment_id: int):
     ticket = selectors.get_ticket(user=user, number=ticket_number(number))
     attachment = selectors.get_attachment(user=user, attachment_id=attachment_id)
     if attachment.ticket_id != ticket.pk:
-        raise NotFound("No such attachment.")
+        raise NotFound(gettext_noop("No such attachment."))
     return attachment_response(attachment)
 
 
@@ -452,6 +463,6 @@ def remove_link(request, number: TicketPath, link_id: int):
             .first()
         )
         if link is None:
-            raise NotFound("No such link on this ticket.")
+            raise NotFound(gettext_noop("No such link on this ticket."))
         services.unlink_tickets(link=link, by=user)
     return Answer(204, None)

@@ -6,6 +6,8 @@ import hmac
 import secrets
 import time
 
+from django.utils.translation import gettext_noop
+
 from servicedesk.accounts.models import User
 from servicedesk.api.models import ApiToken
 from servicedesk.core import clock
@@ -27,7 +29,7 @@ def _digest(token: str) -> str:
 def create_token(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     """A new token for ``user``: (the stored row, the token itself, shown only now)."""
     if not user.is_active:
-        raise NotFound("No active user with that address.")
+        raise NotFound(gettext_noop("No active user with that address."))
     prefix = secrets.token_hex(6)
     token = f"{PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiToken.objects.create(
@@ -85,7 +87,7 @@ def on_user_saved(sender, instance, created=False, **kwargs) -> None:
 def revoke(*, prefix: str) -> ApiToken:
     row = ApiToken.objects.filter(prefix=prefix, revoked_at=None).first()
     if row is None:
-        raise NotFound(f"No live token {prefix}.")
+        raise NotFound(gettext_noop("No live token %(prefix)s."), prefix=prefix)
     row.revoked_at = clock.now()
     row.save(update_fields=["revoked_at"])
     _cache.clear()  # this process stops at once; the others within CACHE_SECONDS

@@ -1,5 +1,6 @@
 """/api/v1/webhooks: administrators register URLs, read the delivery log, replay."""
 
+from django.utils.translation import gettext_noop
 from ninja import Query, Router, Status
 
 from servicedesk.api import webhooks
@@ -44,7 +45,7 @@ def _get(request, webhook_id: int) -> Webhook:
     require_admin(caller(request))
     found = Webhook.objects.filter(pk=webhook_id).first()
     if found is None:
-        raise NotFound(f"No webhook with id {webhook_id}.")
+        raise NotFound(gettext_noop("No webhook with id %(id)s."), id=webhook_id)
     return found
 
 
@@ -107,5 +108,5 @@ def replay(request, webhook_id: int, delivery_id: int):
     webhook = _get(request, webhook_id)
     delivery = WebhookDelivery.objects.filter(webhook=webhook, pk=delivery_id).first()
     if delivery is None:
-        raise NotFound(f"No delivery {delivery_id} for this webhook.")
+        raise NotFound(gettext_noop("No delivery %(id)s for this webhook."), id=delivery_id)
     return Status(201, _delivery(webhooks.replay(delivery)))

@@ -6,7 +6,11 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from servicedesk.core import config_cache
+        from django.utils.translation import gettext
+
+        from servicedesk.core import config_cache, errors
+
+        errors.use_gettext(gettext)  # domain errors shown in the reader's language
 
         config_cache.watch(
             *(

@@ -23,6 +23,7 @@ from django.utils.formats import date_format
 from django.utils.translation import ngettext
 
 from servicedesk.accounts.models import User
+from servicedesk.core.labels import shown
 from servicedesk.mail.models import InboundMessage
 from servicedesk.mail.outbox import queue_email
 from servicedesk.sla import selectors as sla_selectors
@@ -61,7 +62,8 @@ def _duration(value: timedelta) -> str:
 
 
 def _priority_label(key: str) -> str:
-    return next((str(band.label) for band in triage_bands() if band.key == key), key)
+    """The priority's name in the active language (a name the desk typed stays as typed)."""
+    return shown(next((band.label for band in triage_bands() if band.key == key), key))
 
 
 def _desk_name() -> str:

@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from servicedesk.core.errors import DomainError
+from servicedesk.core.errors import DomainError, gettext_noop
 
 MIDNIGHT = time(0)
 WEEKDAYS = range(7)  # 0 = Monday … 6 = Sunday, as date.weekday()
@@ -53,19 +53,30 @@ def _check_day(weekday: int, intervals: Iterable[Interval]) -> tuple[Interval, .
     for interval in day:
         if len(interval) != 2 or not all(isinstance(t, time) for t in interval):
             raise CalendarError(
-                f"Day {weekday}: an opening interval is a pair of times, not {interval!r}."
+                gettext_noop("Day %(day)s: an opening interval is a pair of times, not %(value)r."),
+                day=weekday,
+                value=interval,
             )
         opens, closes = interval
         if opens.tzinfo is not None or closes.tzinfo is not None:
             raise CalendarError(
-                f"Day {weekday}: opening hours are local wall-clock times, without a zone."
+                gettext_noop(
+                    "Day %(day)s: opening hours are local wall-clock times, without a zone."
+                ),
+                day=weekday,
             )
         if closes <= opens and closes != MIDNIGHT:
             raise CalendarError(
-                f"Day {weekday}: {opens:%H:%M}–{closes:%H:%M} closes before it opens."
+                gettext_noop("Day %(day)s: %(opens)s–%(closes)s closes before it opens."),
+                day=weekday,
+                opens=f"{opens:%H:%M}",
+                closes=f"{closes:%H:%M}",
             )
         if previous_end is not None and (previous_end == MIDNIGHT or opens < previous_end):
-            raise CalendarError(f"Day {weekday}: opening intervals overlap or are out of order.")
+            raise CalendarError(
+                gettext_noop("Day %(day)s: opening intervals overlap or are out of order."),
+                day=weekday,
+            )
         previous_end = closes
     return day  # type: ignore[return-value]
 
@@ -88,16 +99,21 @@ class BusinessCalendar:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError) as error:
-            raise CalendarError(f"Unknown time zone {self.timezone!r}.") from error
+            raise CalendarError(
+                gettext_noop("Unknown time zone %(zone)r."), zone=self.timezone
+            ) from error
         unknown = set(self.weekly) - set(WEEKDAYS)
         if unknown:
             raise CalendarError(
-                f"Weekdays run from 0 (Monday) to 6 (Sunday), not {sorted(unknown)}."
+                gettext_noop("Weekdays run from 0 (Monday) to 6 (Sunday), not %(days)s."),
+                days=sorted(unknown),
             )
         weekly = {day: _check_day(day, self.weekly.get(day, ())) for day in WEEKDAYS}
         closed = frozenset(self.closed_dates)
         if any(isinstance(day, datetime) or not isinstance(day, date) for day in closed):
-            raise CalendarError("Closed dates must be dates, not datetimes or other values.")
+            raise CalendarError(
+                gettext_noop("Closed dates must be dates, not datetimes or other values.")
+            )
         # Normalised, read-only copies: every weekday present, intervals as tuples.
         object.__setattr__(self, "weekly", MappingProxyType(weekly))
         object.__setattr__(self, "closed_dates", closed)
@@ -153,7 +169,11 @@ def expand_closures(ranges: Iterable[tuple[date, date]]) -> frozenset[date]:
     closed: set[date] = set()
     for first, last in ranges:
         if last < first:
-            raise CalendarError(f"A closure cannot end ({last}) before it starts ({first}).")
+            raise CalendarError(
+                gettext_noop("A closure cannot end (%(last)s) before it starts (%(first)s)."),
+                last=last,
+                first=first,
+            )
         closed.update(first + timedelta(days=n) for n in range((last - first).days + 1))
     return frozenset(closed)
 

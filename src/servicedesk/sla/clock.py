@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from servicedesk.core.errors import gettext_noop
 from servicedesk.sla.calendar import (
     BusinessCalendar,
     CalendarError,
@@ -136,7 +137,9 @@ def _counting_days(
     after :data:`SEARCH_LIMIT` without any open time.
     """
     if calendar.never_open:
-        raise CalendarError("The calendar has no opening hours, so its clock never runs.")
+        raise CalendarError(
+            gettext_noop("The calendar has no opening hours, so its clock never runs.")
+        )
     held_from = pauses[-1][0] if pauses and pauses[-1][1] is None else None
     # Days are local; a margin of two days covers zones whose clocks go back over midnight.
     last_day = None if held_from is None else local_date(calendar, held_from) + timedelta(days=2)
@@ -149,7 +152,9 @@ def _counting_days(
             last_open = day
         elif day - last_open > SEARCH_LIMIT:
             raise CalendarError(
-                f"The calendar has no open time for {SEARCH_LIMIT.days} days after {last_open}."
+                gettext_noop("The calendar has no open time for %(days)s days after %(day)s."),
+                days=SEARCH_LIMIT.days,
+                day=last_open,
             )
         pieces: list[Span] = []
         for begin, end in spans:

@@ -11,6 +11,7 @@ from datetime import date
 
 import holidays
 
+from servicedesk.core.errors import gettext_noop
 from servicedesk.sla.calendar import CalendarError
 
 
@@ -24,7 +25,10 @@ def public_holidays(country: str, subdivision: str | None, years: Iterable[int])
     code = country.strip().upper()
     supported = holidays.list_supported_countries()
     if code not in supported:
-        raise CalendarError(f"No public holidays are known for the country {country!r}.")
+        raise CalendarError(
+            gettext_noop("No public holidays are known for the country %(country)r."),
+            country=country,
+        )
     subdiv = None
     if subdivision:
         subdiv = subdivision.strip()
@@ -34,6 +38,8 @@ def public_holidays(country: str, subdivision: str | None, years: Iterable[int])
         found = holidays.country_holidays(code, subdiv=subdiv, years=sorted(set(years)))
     except NotImplementedError as error:  # the library's "not available" for codes
         raise CalendarError(
-            f"No public holidays are known for {subdivision!r} in {code}."
+            gettext_noop("No public holidays are known for %(subdivision)r in %(country)s."),
+            subdivision=subdivision,
+            country=code,
         ) from error
     return frozenset(found)

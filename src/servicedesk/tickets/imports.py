@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from servicedesk.accounts.models import Group, Organisation, User
 from servicedesk.accounts.services import contacts_for_emails
 from servicedesk.core import bulk, clock
-from servicedesk.core.errors import DomainError
+from servicedesk.core.errors import DomainError, Term
 from servicedesk.sla import history as sla_history
 from servicedesk.sla import services as sla
 from servicedesk.tickets import triage
@@ -120,37 +121,73 @@ def _stamps(item: Item) -> list[datetime]:
 
 
 def _check(item: Item, now: datetime) -> None:
-    where = f"ticket {item.external_id}"
+    where = item.external_id
     if item.status not in _STATUSES:
-        raise InvalidImport(f"{where}: unknown status {item.status!r}.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: unknown status %(status)r."),
+            ticket=where,
+            status=item.status,
+        )
     if item.created_at.tzinfo is None:
-        raise InvalidImport(f"{where}: created_at needs a time zone offset.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: created_at needs a time zone offset."), ticket=where
+        )
     if item.created_at > now:
-        raise InvalidImport(f"{where}: created_at is in the future.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: created_at is in the future."), ticket=where
+        )
     stamps = _stamps(item)
     if any(s.tzinfo is None for s in stamps):
-        raise InvalidImport(f"{where}: every timestamp needs a time zone offset.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: every timestamp needs a time zone offset."),
+            ticket=where,
+        )
     if item.created_at.year < EARLIEST_YEAR:
-        raise InvalidImport(f"{where}: created_at is before {EARLIEST_YEAR}.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: created_at is before %(year)s."),
+            ticket=where,
+            year=EARLIEST_YEAR,
+        )
     if any(s > now for s in stamps):
-        raise InvalidImport(f"{where}: its history reaches into the future.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: its history reaches into the future."), ticket=where
+        )
     if any(s < item.created_at for s in stamps):
-        raise InvalidImport(f"{where}: its history starts before the ticket was created.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: its history starts before the ticket was created."),
+            ticket=where,
+        )
     if (item.urgency is None) != (item.impact is None):
-        raise InvalidImport(f"{where}: give both urgency and impact, or neither.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: give both urgency and impact, or neither."),
+            ticket=where,
+        )
     for change in item.status_history:
         if change.status not in _STATUSES:
-            raise InvalidImport(f"{where}: unknown status {change.status!r} in its history.")
+            raise InvalidImport(
+                gettext_noop("ticket %(ticket)s: unknown status %(status)r in its history."),
+                ticket=where,
+                status=change.status,
+            )
     if item.status_history and _last_status(item) != item.status:
-        raise InvalidImport(f"{where}: its status history does not end in {item.status!r}.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: its status history does not end in %(status)r."),
+            ticket=where,
+            status=item.status,
+        )
     if item.channel not in Channel.values or any(
         r.channel not in Channel.values for r in item.thread
     ):
-        raise InvalidImport(f"{where}: unknown channel.")
+        raise InvalidImport(gettext_noop("ticket %(ticket)s: unknown channel."), ticket=where)
     if item.users_affected is not None and item.users_affected < 0:
-        raise InvalidImport(f"{where}: the number of users affected cannot be negative.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: the number of users affected cannot be negative."),
+            ticket=where,
+        )
     if not item.subject.strip():
-        raise InvalidImport(f"{where}: a ticket needs a subject.")
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: a ticket needs a subject."), ticket=where
+        )
 
 
 def _last_status(item: Item) -> str:
@@ -161,7 +198,11 @@ def _in_bulk(found: dict, ids: set[int], what: str) -> dict:
     """``found`` ({id: object}), once every one of ``ids`` is in it."""
     missing = ids - set(found)
     if missing:
-        raise InvalidImport(f"Unknown {what} ids: {', '.join(map(str, sorted(missing)))}.")
+        raise InvalidImport(
+            gettext_noop("Unknown %(what)s ids: %(ids)s."),
+            what=Term(what),
+            ids=", ".join(map(str, sorted(missing))),
+        )
     return found
 
 
@@ -209,7 +250,12 @@ class _People:
     def staff(self, email: str, where: str, what: str) -> User | None:
         person = self.get(email)
         if person is not None and not (person.is_staff and person.is_active):
-            raise InvalidImport(f"{where}: {what} must be active staff, not {email}.")
+            raise InvalidImport(
+                gettext_noop("ticket %(ticket)s: %(who)s must be active staff, not %(email)s."),
+                ticket=where,
+                who=Term(what),
+                email=email,
+            )
         return person
 
 
@@ -233,13 +279,16 @@ def _people(todo: list[Item]) -> _People:
     known_staff = {u.email.lower(): u for u in User.objects.filter(email__in=staff_emails)}
     unknown = staff_emails - set(known_staff)
     if unknown:
-        raise InvalidImport(f"Unknown staff: {', '.join(sorted(unknown))}.")
+        raise InvalidImport(
+            gettext_noop("Unknown staff: %(emails)s."), emails=", ".join(sorted(unknown))
+        )
     people = contacts_for_emails({e: n for e, n in names.items() if e not in known_staff})
     people.update(known_staff)
     for item in todo:
         if people[item.requester_email.lower()].is_staff:
             raise InvalidImport(
-                f"ticket {item.external_id}: the requester must be a customer, not staff."
+                gettext_noop("ticket %(ticket)s: the requester must be a customer, not staff."),
+                ticket=item.external_id,
             )
     return _People(people)
 
@@ -248,7 +297,10 @@ def _people(todo: list[Item]) -> _People:
 def import_tickets(items: list[Item], *, by: User | None) -> Result:
     """Create the tickets not imported before; return what was created and what skipped."""
     if len(items) > MAX_PER_CALL:
-        raise InvalidImport(f"At most {MAX_PER_CALL} tickets per call; send the rest after.")
+        raise InvalidImport(
+            gettext_noop("At most %(limit)s tickets per call; send the rest after."),
+            limit=MAX_PER_CALL,
+        )
     now = clock.now()
     for item in items:
         _check(item, now)
@@ -394,13 +446,15 @@ def _triage(ticket: Ticket, item: Item, people: _People, bands) -> list[tuple]:
     """The desk's triage: the ticket takes its score and priority (as ``confirm_triage``)."""
     if item.triage is None:
         return []
-    where = f"ticket {item.external_id}"
+    where = item.external_id
     done = item.triage
-    by = people.staff(done.by_email, where, "whoever triages")
+    by = people.staff(done.by_email, where, gettext_noop("whoever triages"))
     try:
         assessment = triage.assess(urgency=done.urgency, impact=done.impact, bands=bands)
     except triage.InvalidTriage as error:
-        raise InvalidImport(f"{where}: {error}") from None
+        raise InvalidImport(
+            gettext_noop("ticket %(ticket)s: %(error)s"), ticket=where, error=error
+        ) from None
     old = {"urgency": None, "impact": None, "score": ticket.score, "priority": ticket.priority}
     new = {
         "urgency": assessment.urgency,
@@ -415,11 +469,11 @@ def _triage(ticket: Ticket, item: Item, people: _People, bands) -> list[tuple]:
 
 def _assignments(ticket: Ticket, item: Item, people: _People, groups: dict) -> list[tuple]:
     """Hand-overs in time order (as ``assign`` and ``move_to_group``); the last one holds."""
-    where = f"ticket {item.external_id}"
+    where = item.external_id
     events = []
     assignee, group = people.by_id(ticket.assignee_id), groups.get(ticket.group_id)
     for change in sorted(item.assignments, key=lambda a: a.at):
-        by = people.staff(change.by_email, where, "whoever assigns")
+        by = people.staff(change.by_email, where, gettext_noop("whoever assigns"))
         if change.group_id is not None and change.group_id != (group and group.pk):
             target = groups[change.group_id]
             events.append(
@@ -435,7 +489,7 @@ def _assignments(ticket: Ticket, item: Item, people: _People, groups: dict) -> l
             )
             group = target
         if change.assignee_email is not None:
-            target = people.staff(change.assignee_email, where, "the assignee")
+            target = people.staff(change.assignee_email, where, gettext_noop("the assignee"))
             if (target and target.pk) != (assignee and assignee.pk):
                 events.append(
                     _event(

@@ -1,5 +1,7 @@
 """Reads for tickets. Every query starts from ``visible_to(user)``."""
 
+from django.utils.translation import gettext_noop
+
 from servicedesk.accounts.services import organisation_domain
 from servicedesk.core import config_cache
 from servicedesk.core.errors import NotFound
@@ -44,7 +46,7 @@ def get_ticket(*, user, number: int) -> Ticket:
         .first()
     )
     if ticket is None:
-        raise NotFound(f"No ticket numbered {number}.")
+        raise NotFound(gettext_noop("No ticket numbered %(number)s."), number=number)
     return ticket
 
 
@@ -66,7 +68,7 @@ def history(*, user, ticket: Ticket):
 def get_attachment(*, user, attachment_id: int) -> Attachment:
     attachment = Attachment.objects.visible_to(user).filter(pk=attachment_id).first()
     if attachment is None:
-        raise NotFound("No such attachment.")
+        raise NotFound(gettext_noop("No such attachment."))
     return attachment
 
 

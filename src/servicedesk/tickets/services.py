@@ -15,10 +15,11 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import File
 from django.db import connection, transaction
+from django.utils.translation import gettext_noop
 
 from servicedesk.accounts.models import Group, Organisation, User
 from servicedesk.core import clock, config_cache
-from servicedesk.core.errors import DomainError, NotFound, PermissionDenied
+from servicedesk.core.errors import DomainError, NotFound, PermissionDenied, Term
 from servicedesk.core.events import publish
 from servicedesk.sla import services as sla
 from servicedesk.sla.models import TicketClock
@@ -66,7 +67,9 @@ def actor_of(user: User | None) -> workflow.Actor:
 
 def _require_staff(user: User | None, action: str) -> None:
     if user is not None and not user.is_staff:
-        raise PermissionDenied(f"Only the support desk can {action}.")
+        raise PermissionDenied(
+            gettext_noop("Only the support desk can %(action)s."), action=Term(action)
+        )
 
 
 def _locked(ticket: Ticket, by: User | None) -> Ticket:
@@ -76,7 +79,7 @@ def _locked(ticket: Ticket, by: User | None) -> Ticket:
         queryset = queryset.visible_to(by)
     found = queryset.filter(pk=ticket.pk).first()
     if found is None:
-        raise NotFound("No such ticket.")
+        raise NotFound(gettext_noop("No such ticket."))
     return found
 
 
@@ -141,7 +144,7 @@ def _check_triage_pair(urgency: int | None, impact: int | None) -> triage.Assess
     if urgency is None and impact is None:
         return None
     if urgency is None or impact is None:
-        raise triage.InvalidTriage("Give both urgency and impact, or neither.")
+        raise triage.InvalidTriage(gettext_noop("Give both urgency and impact, or neither."))
     return triage.assess(urgency=urgency, impact=impact, bands=triage_bands())
 
 
@@ -198,15 +201,17 @@ def create_ticket(
     """
     subject = " ".join(subject.split())
     if not subject:
-        raise InvalidTicket("A ticket needs a subject.")
+        raise InvalidTicket(gettext_noop("A ticket needs a subject."))
     if len(subject) > Ticket._meta.get_field("subject").max_length:
-        raise InvalidTicket("The subject is too long (250 characters at most).")
+        raise InvalidTicket(gettext_noop("The subject is too long (250 characters at most)."))
     if channel not in Channel.values:
-        raise InvalidTicket(f"Unknown channel {channel!r}.")
+        raise InvalidTicket(gettext_noop("Unknown channel %(channel)r."), channel=channel)
     if users_affected is not None and users_affected < 0:
-        raise InvalidTicket("The number of users affected cannot be negative.")
+        raise InvalidTicket(gettext_noop("The number of users affected cannot be negative."))
     if requester.is_staff:
-        raise InvalidTicket("The requester must be a customer contact, not a member of staff.")
+        raise InvalidTicket(
+            gettext_noop("The requester must be a customer contact, not a member of staff.")
+        )
     if by is not None and not by.is_staff and by.pk != requester.pk:
         colleague = (
             by.sees_whole_organisation
@@ -214,11 +219,11 @@ def create_ticket(
             and (by.organisation_id == requester.organisation_id)
         )
         if not colleague:
-            raise PermissionDenied("You can only file tickets for yourself.")
+            raise PermissionDenied(gettext_noop("You can only file tickets for yourself."))
     if organisation is None:
         organisation = requester.organisation
     elif by is not None and not by.is_staff and organisation.pk != requester.organisation_id:
-        raise PermissionDenied("You can only file tickets for your own organisation.")
+        raise PermissionDenied(gettext_noop("You can only file tickets for your own organisation."))
     assessment = _check_triage_pair(urgency, impact)
     # Untriaged tickets (most email) run on the lowest band's SLA until the desk triages them.
     priority = assessment.priority if assessment else triage_bands()[0].key
@@ -290,7 +295,10 @@ def _store_uploads(
     for upload in uploads:  # all checked before any is stored: a refusal leaves no files behind
         if upload.file.size > limit:
             raise AttachmentTooLarge(
-                f"{upload.filename} is {upload.file.size} bytes; the limit is {limit} bytes."
+                gettext_noop("%(file)s is %(size)s bytes; the limit is %(limit)s bytes."),
+                file=upload.filename,
+                size=upload.file.size,
+                limit=limit,
             )
     events = []
     for upload in uploads:
@@ -356,7 +364,9 @@ def change_status(*, ticket: Ticket, to: str, by: User | None, reason: str = "")
     try:
         target = workflow.Status(to)
     except ValueError:
-        raise workflow.TransitionNotAllowed(f"Unknown status {to!r}.") from None
+        raise workflow.TransitionNotAllowed(
+            gettext_noop("Unknown status %(status)r."), status=to
+        ) from None
     ticket = _locked(ticket, by)
     now = clock.now()
     events = _move(ticket, to=target, by=by, at=now, reason=reason)
@@ -372,7 +382,7 @@ def confirm_triage(*, ticket: Ticket, urgency: int, impact: int, by: User | None
 
     Confirming a new ticket opens it. The customer's proposal is kept as it was.
     """
-    _require_staff(by, "confirm the triage")
+    _require_staff(by, gettext_noop("confirm the triage"))
     ticket = _locked(ticket, by)
     assessment = triage.assess(urgency=urgency, impact=impact, bands=triage_bands())
     now = clock.now()
@@ -417,9 +427,9 @@ def confirm_triage(*, ticket: Ticket, urgency: int, impact: int, by: User | None
 @transaction.atomic
 def assign(*, ticket: Ticket, assignee: User | None, by: User | None) -> Ticket:
     """Give ``ticket`` to a member of staff, or take it from whoever has it (``None``)."""
-    _require_staff(by, "assign tickets")
+    _require_staff(by, gettext_noop("assign tickets"))
     if assignee is not None and (not assignee.is_staff or not assignee.is_active):
-        raise InvalidTicket("Tickets can only be assigned to active staff.")
+        raise InvalidTicket(gettext_noop("Tickets can only be assigned to active staff."))
     ticket = _locked(ticket, by)
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
@@ -442,7 +452,7 @@ def assign(*, ticket: Ticket, assignee: User | None, by: User | None) -> Ticket:
 @transaction.atomic
 def move_to_group(*, ticket: Ticket, group: Group, by: User | None, reason: str = "") -> Ticket:
     """Hand ``ticket`` to another group (support level); the assignee stays unless told."""
-    _require_staff(by, "move tickets between groups")
+    _require_staff(by, gettext_noop("move tickets between groups"))
     ticket = _locked(ticket, by)
     if ticket.group_id == group.pk:
         return ticket
@@ -489,20 +499,25 @@ def _history_value(value: Any) -> Any:
 @transaction.atomic
 def update_details(*, ticket: Ticket, by: User | None, **changes: Any) -> Ticket:
     """Change the descriptive fields of ``ticket`` (staff only); one event per changed field."""
-    _require_staff(by, "edit a ticket's details")
+    _require_staff(by, gettext_noop("edit a ticket's details"))
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidTicket(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
+        raise InvalidTicket(
+            gettext_noop("These fields cannot be edited here: %(fields)s."),
+            fields=", ".join(sorted(unknown)),
+        )
     if "subject" in changes:
         changes["subject"] = " ".join((changes["subject"] or "").split())
         if not changes["subject"]:
-            raise InvalidTicket("A ticket needs a subject.")
+            raise InvalidTicket(gettext_noop("A ticket needs a subject."))
         if len(changes["subject"]) > Ticket._meta.get_field("subject").max_length:
-            raise InvalidTicket("The subject is too long (250 characters at most).")
+            raise InvalidTicket(gettext_noop("The subject is too long (250 characters at most)."))
     if "channel" in changes and changes["channel"] not in Channel.values:
-        raise InvalidTicket(f"Unknown channel {changes['channel']!r}.")
+        raise InvalidTicket(
+            gettext_noop("Unknown channel %(channel)r."), channel=changes["channel"]
+        )
     if (changes.get("users_affected") or 0) < 0:
-        raise InvalidTicket("The number of users affected cannot be negative.")
+        raise InvalidTicket(gettext_noop("The number of users affected cannot be negative."))
     ticket = _locked(ticket, by)
     now = clock.now()
     events, changed = [], []
@@ -572,21 +587,23 @@ def add_comment(
     subscriber of the reply event.
     """
     if not body.strip() and not uploads:
-        raise InvalidTicket("A reply needs a text or an attachment.")
+        raise InvalidTicket(gettext_noop("A reply needs a text or an attachment."))
     if channel not in Channel.values:
-        raise InvalidTicket(f"Unknown channel {channel!r}.")
+        raise InvalidTicket(gettext_noop("Unknown channel %(channel)r."), channel=channel)
     if internal:
-        _require_staff(author, "write internal notes")
+        _require_staff(author, gettext_noop("write internal notes"))
     ticket = _locked(ticket, None)
     if author is not None and not takes_part(ticket, author):
-        raise NotFound("No such ticket.")
+        raise NotFound(gettext_noop("No such ticket."))
     now = clock.now()
     events = []
     customer_reply = author is not None and not author.is_staff
     if customer_reply:
         if ticket.status == workflow.Status.CLOSED:
             raise workflow.TransitionNotAllowed(
-                "This ticket is closed and takes no more replies: please open a new ticket."
+                gettext_noop(
+                    "This ticket is closed and takes no more replies: please open a new ticket."
+                )
             )
         target = workflow.status_after_customer_reply(workflow.Status(ticket.status))
         if target is not None:
@@ -624,13 +641,13 @@ def add_comment(
 @transaction.atomic
 def link_tickets(*, source: Ticket, target: Ticket, kind: str, by: User | None) -> TicketLink:
     """Record that ``source`` is <kind> ``target``; both tickets' histories show it."""
-    _require_staff(by, "link tickets")
+    _require_staff(by, gettext_noop("link tickets"))
     if kind not in LinkKind.values:
-        raise InvalidTicket(f"Unknown link kind {kind!r}.")
+        raise InvalidTicket(gettext_noop("Unknown link kind %(kind)r."), kind=kind)
     if source.pk == target.pk:
-        raise InvalidTicket("A ticket cannot be linked to itself.")
+        raise InvalidTicket(gettext_noop("A ticket cannot be linked to itself."))
     if TicketLink.objects.filter(source=source, target=target, kind=kind).exists():
-        raise InvalidTicket("These tickets are already linked that way.")
+        raise InvalidTicket(gettext_noop("These tickets are already linked that way."))
     now = clock.now()
     link = TicketLink.objects.create(
         source=source, target=target, kind=kind, created_by=by, created_at=now
@@ -662,7 +679,7 @@ def link_tickets(*, source: Ticket, target: Ticket, kind: str, by: User | None) 
 @transaction.atomic
 def unlink_tickets(*, link: TicketLink, by: User | None) -> None:
     """Remove a link; both tickets' histories keep that it existed."""
-    _require_staff(by, "unlink tickets")
+    _require_staff(by, gettext_noop("unlink tickets"))
     now = clock.now()
     source, target = link.source, link.target
     _record(

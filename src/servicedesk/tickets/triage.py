@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
-from servicedesk.core.errors import DomainError
+from servicedesk.core.errors import DomainError, gettext_noop
 
 
 class Urgency(IntEnum):
@@ -74,7 +74,11 @@ PRODUCT_MATRIX: Mapping[tuple[int, int], int] = {
 def check_level(value: object, *, name: str) -> int:
     """Return ``value`` as an int in 1..4, or raise ``InvalidTriage`` naming the field."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
-        raise InvalidTriage(f"{name} must be a whole number from 1 to 4, not {value!r}.")
+        raise InvalidTriage(
+            gettext_noop("%(name)s must be a whole number from 1 to 4, not %(value)r."),
+            name=name,
+            value=value,
+        )
     return value
 
 
@@ -88,17 +92,22 @@ def score(
 def validate_bands(bands: Sequence[Band]) -> None:
     """Raise ``InvalidTriage`` unless the bands cover 1..16 once each, with unique keys."""
     if not bands:
-        raise InvalidTriage("At least one priority band is needed.")
+        raise InvalidTriage(gettext_noop("At least one priority band is needed."))
     keys = [band.key for band in bands]
     if len(set(keys)) != len(keys):
-        raise InvalidTriage("Each priority band needs its own key.")
+        raise InvalidTriage(gettext_noop("Each priority band needs its own key."))
     covered: list[int] = []
     for band in bands:
         if band.min_score > band.max_score:
-            raise InvalidTriage(f"Band {band.label}: the lowest score is above the highest.")
+            raise InvalidTriage(
+                gettext_noop("Band %(band)s: the lowest score is above the highest."),
+                band=band.label,
+            )
         covered.extend(range(band.min_score, band.max_score + 1))
     if sorted(covered) != list(range(MIN_SCORE, MAX_SCORE + 1)):
-        raise InvalidTriage("The priority bands must cover every score from 1 to 16 exactly once.")
+        raise InvalidTriage(
+            gettext_noop("The priority bands must cover every score from 1 to 16 exactly once.")
+        )
 
 
 def priority_for(score_value: int, *, bands: Sequence[Band]) -> Band:
@@ -106,7 +115,9 @@ def priority_for(score_value: int, *, bands: Sequence[Band]) -> Band:
     for band in bands:
         if band.min_score <= score_value <= band.max_score:
             return band
-    raise InvalidTriage(f"No priority band holds the score {score_value}.")
+    raise InvalidTriage(
+        gettext_noop("No priority band holds the score %(score)s."), score=score_value
+    )
 
 
 def assess(

@@ -7,7 +7,7 @@ admin, the API, email, tasks) goes through it and shows its error as it is.
 from dataclasses import dataclass
 from enum import StrEnum
 
-from servicedesk.core.errors import Conflict
+from servicedesk.core.errors import Conflict, Term, gettext_noop
 
 
 class Status(StrEnum):
@@ -27,13 +27,13 @@ class Actor(StrEnum):
 
 
 LABELS: dict[Status, str] = {
-    Status.NEW: "New",
-    Status.OPEN: "Open",
-    Status.IN_PROGRESS: "In progress",
-    Status.WAITING_ON_CUSTOMER: "Waiting on customer",
-    Status.WAITING_ON_THIRD_PARTY: "Waiting on third party",
-    Status.RESOLVED: "Resolved",
-    Status.CLOSED: "Closed",
+    Status.NEW: gettext_noop("New"),
+    Status.OPEN: gettext_noop("Open"),
+    Status.IN_PROGRESS: gettext_noop("In progress"),
+    Status.WAITING_ON_CUSTOMER: gettext_noop("Waiting on customer"),
+    Status.WAITING_ON_THIRD_PARTY: gettext_noop("Waiting on third party"),
+    Status.RESOLVED: gettext_noop("Resolved"),
+    Status.CLOSED: gettext_noop("Closed"),
 }
 
 # Statuses in which a ticket is still being worked on (SLA clocks, queues).
@@ -105,21 +105,27 @@ def allowed_targets(current: Status, *, actor: Actor) -> list[Status]:
 def check_transition(current: Status, to: Status, *, actor: Actor, reason: str = "") -> Rule:
     """Return the rule that allows the move, or raise ``TransitionNotAllowed`` saying why."""
     current, to = Status(current), Status(to)
+    names = {"current": Term(LABELS[current]), "to": Term(LABELS[to])}
     if current == to:
-        raise TransitionNotAllowed(f"The ticket is already {LABELS[to]}.")
+        raise TransitionNotAllowed(gettext_noop("The ticket is already %(to)s."), **names)
     rule = TRANSITIONS.get((current, to))
     if rule is None:
-        hint = " Re-open it first." if current == Status.CLOSED else ""
+        if current == Status.CLOSED:
+            raise TransitionNotAllowed(
+                gettext_noop("A ticket cannot move from %(current)s to %(to)s. Re-open it first."),
+                **names,
+            )
         raise TransitionNotAllowed(
-            f"A ticket cannot move from {LABELS[current]} to {LABELS[to]}.{hint}"
+            gettext_noop("A ticket cannot move from %(current)s to %(to)s."), **names
         )
     if actor not in rule.actors:
         raise TransitionNotAllowed(
-            f"Only the support desk can move a ticket from {LABELS[current]} to {LABELS[to]}."
+            gettext_noop("Only the support desk can move a ticket from %(current)s to %(to)s."),
+            **names,
         )
     if rule.needs_reason and not reason.strip():
         raise TransitionNotAllowed(
-            f"Moving a ticket from {LABELS[current]} to {LABELS[to]} needs a reason."
+            gettext_noop("Moving a ticket from %(current)s to %(to)s needs a reason."), **names
         )
     return rule
 

@@ -36,7 +36,7 @@ def _bands_error(bands: list[triage.Band]) -> str | None:
     try:
         triage.validate_bands(bands)
     except triage.InvalidTriage as error:
-        return error.message
+        return error.localized()
     return None
 
 

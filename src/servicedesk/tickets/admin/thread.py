@@ -16,6 +16,7 @@ from unfold.admin import TabularInline
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminFileFieldWidget
 
+from servicedesk.core import labels
 from servicedesk.tickets.admin.fields import TextareaField
 from servicedesk.tickets.models import Attachment, Comment, Event, StatusChoices
 from servicedesk.tickets.references import format_reference
@@ -138,7 +139,7 @@ def _history_value(value, *, field: str) -> str:
         return "—"
     if isinstance(value, dict):
         if "name" in value:
-            return str(value["name"])
+            return labels.shown(str(value["name"]))
         if "ticket" in value:
             return format_reference(value["ticket"], settings.SERVICEDESK_TICKET_PREFIX)
         shown = [

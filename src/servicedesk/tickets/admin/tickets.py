@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import (
     AutocompleteSelectFilter,
@@ -33,6 +33,7 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 
 from servicedesk.core import clock
 from servicedesk.core.errors import DomainError
+from servicedesk.core.labels import shown
 from servicedesk.sla import selectors as sla_selectors
 from servicedesk.sla.models import ClockKind
 from servicedesk.tickets import selectors, services, triage, workflow
@@ -132,7 +133,7 @@ class PriorityFilter(DropdownFilter):
     parameter_name = "priority"
 
     def lookups(self, request, model_admin):
-        return list(selectors.priority_labels().items())
+        return [(key, shown(label)) for key, label in selectors.priority_labels().items()]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -153,7 +154,7 @@ def _memo(ticket, name: str, compute):
 class TicketAdmin(ModelAdmin):
     form = TicketForm
     list_display = ["reference", "subject", "organisation", "requester_name", "status_badge",
-                    "priority_label", "score", "group", "assignee_name", "updated_at"]  # fmt: skip
+                    "priority_label", "score", "group_name", "assignee_name", "updated_at"]  # fmt: skip
     list_fullwidth = True
     list_display_links = ["reference", "subject"]
     list_filter = [
@@ -227,6 +228,12 @@ class TicketAdmin(ModelAdmin):
             return []
         return [ThreadInline, NewEntryInline, AttachmentInline, HistoryInline]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name in ("category", "group") and field is not None:
+            field.label_from_instance = lambda row: shown(row.name)  # shipped names translated
+        return field
+
     def get_changeform_initial_data(self, request):
         return {"channel": "phone", **super().get_changeform_initial_data(request)}
 
@@ -241,6 +248,10 @@ class TicketAdmin(ModelAdmin):
     def requester_name(self, ticket) -> str:
         return ticket.requester.display_name
 
+    @display(description=_("group"), ordering="group__name")
+    def group_name(self, ticket) -> str:
+        return shown(ticket.group.name) if ticket.group else "—"
+
     @display(description=_("assignee"), ordering="assignee__full_name")
     def assignee_name(self, ticket) -> str:
         return ticket.assignee.display_name if ticket.assignee else "—"
@@ -252,7 +263,7 @@ class TicketAdmin(ModelAdmin):
     @display(description=_("priority"), ordering="score")
     def priority_label(self, ticket) -> str:
         name = getattr(ticket, "priority_name", None)
-        return name or selectors.priority_labels().get(ticket.priority, ticket.priority)
+        return shown(name or selectors.priority_labels().get(ticket.priority, ticket.priority))
 
     @display(description=_("service level"))
     def sla_summary(self, ticket) -> str:
@@ -311,7 +322,7 @@ class TicketAdmin(ModelAdmin):
         except DomainError as error:
             # A service refused the save. The view's transaction rolled back everything;
             # show the same form again with the refusal as its error.
-            request.servicedesk_refusal = (getattr(error, "form_field", None), error.message)
+            request.servicedesk_refusal = (getattr(error, "form_field", None), error.localized())
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -399,7 +410,9 @@ class TicketAdmin(ModelAdmin):
             try:
                 verb(ticket)
             except DomainError as error:
-                self.message_user(request, f"{ticket.reference}: {error.message}", messages.WARNING)
+                self.message_user(
+                    request, f"{ticket.reference}: {error.localized()}", messages.WARNING
+                )
             else:
                 done += 1
         if done:
@@ -448,7 +461,7 @@ DONE = {
 
 def _confirm_proposal(ticket, *, by) -> None:
     if not ticket.proposed_triage:
-        raise triage.InvalidTriage(str(_("No triage was proposed: triage it on its page.")))
+        raise triage.InvalidTriage(gettext_noop("No triage was proposed: triage it on its page."))
     urgency, impact = ticket.proposed_triage
     services.confirm_triage(ticket=ticket, urgency=urgency, impact=impact, by=by)
 

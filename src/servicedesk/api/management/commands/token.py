@@ -25,7 +25,7 @@ class Command(BaseCommand):
         try:
             getattr(self, f"_{action}")(**options)
         except DomainError as error:
-            raise CommandError(error.message) from None
+            raise CommandError(error.localized()) from None
 
     def _create(self, *, email, name, **_):
         user = User.objects.filter(email=email.strip().lower(), is_active=True).first()

@@ -37,5 +37,5 @@ class Command(BaseCommand):
             ticket = selectors.get_ticket(user=actor, number=parsed)
             ticket = services.change_status(ticket=ticket, to=status, by=actor, reason=reason)
         except DomainError as error:
-            raise CommandError(error.message) from None
+            raise CommandError(error.localized()) from None
         self.stdout.write(f"{ticket.reference} is now {ticket.get_status_display()}.")
