@@ -117,3 +117,15 @@ def test_the_admin_shows_shipped_group_and_category_names_in_the_users_language(
     assert ">Gold customers<" in page  # typed by the desk: as typed
     assert "Førstelinje" in listing
     assert Category.objects.filter(name="Bug").exists()  # stored as shipped
+
+
+@pytest.mark.parametrize(("language", "words"), [("fr", "dans les temps"), ("nb", "i rute")])
+def test_the_admin_shows_sla_states_in_the_users_language(client, alice, ticket_a, language, words):
+    alice.language, alice.is_superuser = language, True
+    alice.save()
+    client.force_login(alice)
+
+    page = client.get(f"/admin/tickets/ticket/{ticket_a.pk}/change/").content.decode()
+
+    assert words in page  # the first response is due later today: on track
+    assert ": ok," not in page
