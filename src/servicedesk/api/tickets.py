@@ -123,7 +123,8 @@ def create_ticket(request, response: HttpResponse, data: TicketIn):
     user = caller(request)
     with transaction.atomic():  # a refusal must not leave a new contact behind
         ticket = _file(user, data)
-    return Answer(201, _present_one(request, response, ticket.number))
+    response["ETag"] = etag(ticket)
+    return Answer(201, present.tickets([ticket])[0])  # the objects just made: no read back
 
 
 ORDERINGS = (
