@@ -3,7 +3,8 @@
 Outgoing mail and webhook deliveries are rows written in the transaction of the change that
 causes them (``core.delivery``); the worker runs this loop beside its task queue, so each
 row leaves within about a second of its commit, without a task per row, and failed ones are
-retried when their backoff ends. Idle, a pass is two indexed reads.
+retried when their backoff ends. Idle, a pass is two indexed reads and a checkpoint of
+SQLite's write-ahead log that finds nothing to copy.
 """
 
 import logging
@@ -13,6 +14,7 @@ from django.db import close_old_connections, connections
 
 from servicedesk.api import webhooks
 from servicedesk.mail import outbox
+from servicedesk.ops import maintenance
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +22,11 @@ INTERVAL = 1.0  # seconds between passes
 
 
 def run_once() -> dict[str, dict[str, int]]:
-    """One pass: every due email over one SMTP connection, then every due webhook."""
-    return {"mail": outbox.send_due(), "webhooks": webhooks.deliver_due()}
+    """One pass: every due email over one SMTP connection, then every due webhook; then
+    SQLite's write-ahead log is checkpointed (``maintenance.checkpoint``)."""
+    outcomes = {"mail": outbox.send_due(), "webhooks": webhooks.deliver_due()}
+    maintenance.checkpoint()
+    return outcomes
 
 
 def run(stop: threading.Event, *, interval: float = INTERVAL) -> None:
