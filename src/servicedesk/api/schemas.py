@@ -104,7 +104,7 @@ class SlaRecorded(Schema):
 
 class SlaClockExplained(Schema):
     """One clock, as ``servicedesk sla explain --json`` prints it (the same function builds
-    both). Keys added to that breakdown later pass through unlisted."""
+    both). A key added to that breakdown must be listed here to reach API clients."""
 
     model_config = ConfigDict(extra="allow")
 
