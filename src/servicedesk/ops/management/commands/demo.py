@@ -3,7 +3,6 @@
 
 import time
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from servicedesk.ops import demo, maintenance
@@ -28,7 +27,7 @@ class Command(BaseCommand):
         if tickets < 0:
             raise CommandError("--tickets must be zero or more.")
         if not no_migrate:  # a fresh data dir works before `servicedesk run` ever migrated it
-            call_command("migrate", interactive=False, verbosity=0)
+            maintenance.migrate(verbosity=0)
         if demo.load():
             self.stdout.write("Demo desk loaded.")
         else:

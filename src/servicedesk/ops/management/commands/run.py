@@ -12,8 +12,9 @@ import sys
 import time
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from servicedesk.ops import maintenance
 
 
 class Command(BaseCommand):
@@ -29,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, no_migrate: bool, web_only: bool, **options):
         if not no_migrate:
-            call_command("migrate", interactive=False, verbosity=1)
+            maintenance.migrate(verbosity=1)
         bin_dir = os.path.dirname(sys.executable)
         workers = os.environ.get("WEB_CONCURRENCY") or str(2 * (os.cpu_count() or 1) + 1)
         gunicorn = shutil.which("gunicorn", path=bin_dir) or "gunicorn"
