@@ -67,3 +67,12 @@ def test_the_relay_thread_sends_a_committed_email_within_moments(
 
     assert len(smtp.received) == 1
     assert OutboxMessage.objects.get(pk=message.pk).status == OutboxStatus.SENT
+
+
+def test_a_relay_pass_sends_everything_due_in_small_batches(db, smtp):
+    smtp.start()
+    _queue(7)
+
+    assert relay.run_once(batch=3) == {"mail": {"sent": 7}, "webhooks": {}}
+    assert len(smtp.received) == 7
+    assert relay.run_once(batch=3) == {"mail": {}, "webhooks": {}}
