@@ -186,15 +186,22 @@ def _public_reply(comment: Comment) -> None:
         subject, body = _render(
             "mail/reply.txt", {"comment": comment, "ticket": ticket, "author": author}
         )
+    _mail_in_thread(ticket, subject, body, cc=copied, dedupe_key=f"reply:{comment.pk}")
+
+
+def _mail_in_thread(
+    ticket: Ticket, subject: str, body: str, *, dedupe_key: str, cc: Sequence[str] = ()
+) -> None:
+    """Mail the requester (and ``cc``) in the ticket's email thread, once per ``dedupe_key``."""
     queue_email(
-        to=[requester.email],
-        cc=copied,
+        to=[ticket.requester.email],
+        cc=list(cc),
         subject=subject,
         body_text=body,
         headers=_thread_headers(ticket),
         message_id=new_message_id(ticket),
         ticket=ticket,
-        dedupe_key=f"reply:{comment.pk}",
+        dedupe_key=dedupe_key,
     )
 
 
@@ -202,7 +209,7 @@ def mail_confirmed_triage(events: Sequence[Event], hints: Mapping[str, Any]) -> 
     """Seed 004: once the desk confirms or corrects the triage, the requester is sent the
     ticket's number, the confirmed score and priority, and the due times that now apply."""
     for event in events:
-        ticket = Ticket.objects.select_related("requester").get(pk=event.ticket_id)
+        ticket = event.ticket  # the service's own object, as the change left it
         requester = ticket.requester
         zone = _zone(requester)
         clocks = TicketClock.objects.filter(ticket=ticket).select_related("policy")
@@ -223,15 +230,7 @@ def mail_confirmed_triage(events: Sequence[Event], hints: Mapping[str, Any]) -> 
                     "desk_name": _desk_name(),
                 },
             )
-        queue_email(
-            to=[requester.email],
-            subject=subject,
-            body_text=body,
-            headers=_thread_headers(ticket),
-            message_id=new_message_id(ticket),
-            ticket=ticket,
-            dedupe_key=f"triage:{event.pk or secrets.token_hex(8)}",
-        )
+        _mail_in_thread(ticket, subject, body, dedupe_key=f"triage:{event.pk}")
 
 
 def mail_sla_alert(events: Sequence[Event], hints: Mapping[str, Any]) -> None:
