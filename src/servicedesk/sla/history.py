@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import F, Q, QuerySet
 
 from servicedesk.core import bulk
+from servicedesk.sla import rules
 from servicedesk.sla.models import TicketClock
 from servicedesk.tickets.models import Event, EventKind
 
@@ -38,7 +39,9 @@ def settle(tickets: QuerySet | list[int], *, now: datetime) -> int:
         if breached_at is None and _happened(due_at, met_at=met_at, now=now):
             events.append((ticket_id, kind, due_at, EventKind.SLA_BREACH, {**due, "clock": pk}))
         if met_at is not None:
-            late = due_at is not None and met_at > due_at
+            late = rules.met_late(
+                rules.ClockFacts(due_at=due_at, met_at=met_at, breached_at=breached_at)
+            )
             events.append((ticket_id, kind, met_at, EventKind.SLA_MET, {**due, "late": late}))
     # The same conditions as ``_happened``, as two statements over the clocks.
     for moment, done in (("warn_at", "warned_at"), ("due_at", "breached_at")):
