@@ -256,6 +256,16 @@ SERVICEDESK_MAIL_DOMAIN = env_str(
 )
 # Runaway loops: more messages than this from one sender within an hour are kept but ignored.
 SERVICEDESK_MAIL_SENDER_LIMIT = env_int("SERVICEDESK_MAIL_SENDER_LIMIT", 30)
+# Who a message is from: mail from a staff address acts as staff only when a receiving server
+# we trust (its authserv-id in Authentication-Results) says DMARC passed, or DKIM or SPF
+# passed aligned with the From domain. None trusted: staff mail is kept as unverified notes.
+SERVICEDESK_MAIL_TRUSTED_AUTHSERV_IDS = [
+    a.lower() for a in env_list("SERVICEDESK_MAIL_TRUSTED_AUTHSERV_IDS", [])
+]
+# The same rule for customer senders (off: a customer is who their From says).
+SERVICEDESK_MAIL_VERIFY_CUSTOMERS = env_bool("SERVICEDESK_MAIL_VERIFY_CUSTOMERS", False)
+# Larger inbound messages are kept raw and quarantined, never parsed.
+SERVICEDESK_MAIL_MAX_BYTES = env_int("SERVICEDESK_MAIL_MAX_BYTES", 40 * 1024 * 1024)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
