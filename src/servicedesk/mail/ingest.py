@@ -27,7 +27,7 @@ from servicedesk.accounts.models import User
 from servicedesk.accounts.services import contact_for_email
 from servicedesk.core import clock
 from servicedesk.core.errors import DomainError
-from servicedesk.mail import noise, parsing, quoting
+from servicedesk.mail import authentication, noise, parsing, quoting
 from servicedesk.mail.models import InboundMessage, OutboxMessage
 from servicedesk.mail.models import Outcome as Kind
 from servicedesk.tickets import services as tickets
@@ -103,6 +103,8 @@ def _process_plainly(inbound_id: int) -> Outcome:
     inbound = InboundMessage.objects.select_for_update().get(pk=inbound_id)
     if inbound.outcome != Kind.RECEIVED:
         return Outcome("duplicate", None, inbound.message_id, "processed by another run")
+    if too_large := _too_large(inbound):
+        return _finish(inbound, Kind.QUARANTINED, reason=too_large)
     try:
         parsed = parsing.parse(bytes(inbound.raw))
     except parsing.Unparseable as error:
@@ -193,6 +195,8 @@ def process(inbound_id: int) -> Outcome:
         inbound = InboundMessage.objects.select_for_update().get(pk=inbound_id)
         if inbound.outcome != Kind.RECEIVED:  # another process got there first
             return Outcome("duplicate", None, inbound.message_id, "processed by another run")
+        if too_large := _too_large(inbound):
+            return _finish(inbound, Kind.QUARANTINED, reason=too_large)
         try:
             parsed = parsing.parse(bytes(inbound.raw))
         except parsing.Unparseable as error:
@@ -210,6 +214,17 @@ def process(inbound_id: int) -> Outcome:
                 Kind.QUARANTINED,
                 reason=f"Unexpected error: {type(error).__name__}: {error}",
             )
+
+
+def _too_large(inbound: InboundMessage) -> str:
+    """Why the message is not parsed (parsing takes many times its size in memory), if so."""
+    limit = settings.SERVICEDESK_MAIL_MAX_BYTES
+    if limit and inbound.size > limit:
+        return (
+            f"The message is {inbound.size:,} bytes, over the limit of {limit:,} "
+            "(SERVICEDESK_MAIL_MAX_BYTES): kept as received, not read."
+        )
+    return ""
 
 
 def _set_parsed(inbound: InboundMessage, parsed: parsing.ParsedMessage) -> None:
@@ -235,7 +250,7 @@ def _finish(
     comment: Comment | None = None,
 ) -> Outcome:
     inbound.outcome = outcome
-    inbound.reason = reason
+    inbound.reason = parsing.clean_text(reason)
     inbound.ticket = ticket
     inbound.comment = comment
     inbound.processed_at = clock.now()
@@ -252,7 +267,9 @@ def _finish(
             "html",
         ]
     )
-    return Outcome(outcome, ticket.reference if ticket else None, inbound.message_id, reason)
+    return Outcome(
+        outcome, ticket.reference if ticket else None, inbound.message_id, inbound.reason
+    )
 
 
 # -- deciding -------------------------------------------------------------------------------
@@ -280,7 +297,13 @@ def _apply(inbound: InboundMessage, parsed: parsing.ParsedMessage) -> Outcome:
             "within an hour: a mail loop is likely.",
         )
     author = contact_for_email(sender, name=parsed.sender.name)
+    if thread_ticket is not None and not takes_part(thread_ticket, author):
+        thread_ticket = None  # a stranger who knows a Message-ID: as with a known number
     ticket = thread_ticket or _ticket_by_token(parsed.subject, author)
+    if author.is_staff or settings.SERVICEDESK_MAIL_VERIFY_CUSTOMERS:
+        verdict = _vouched_for(parsed)
+        if not verdict.verified:
+            return _unverified(inbound, parsed, ticket, verdict)
     if ticket is not None and not (ticket.status == Status.CLOSED and not author.is_staff):
         return _reply(inbound, parsed, ticket, author)
     if author.is_staff:
@@ -290,6 +313,42 @@ def _apply(inbound: InboundMessage, parsed: parsing.ParsedMessage) -> Outcome:
             reason=f"{sender} is a member of staff and the mail names no ticket to add it to.",
         )
     return _new_ticket(inbound, parsed, author, follows=ticket)
+
+
+def _vouched_for(parsed: parsing.ParsedMessage) -> authentication.Verdict:
+    return authentication.verify(
+        parsed.headers.get("authentication-results", []),
+        from_domain=parsed.sender.email.rpartition("@")[2],
+        trusted=settings.SERVICEDESK_MAIL_TRUSTED_AUTHSERV_IDS,
+    )
+
+
+def _unverified(
+    inbound: InboundMessage,
+    parsed: parsing.ParsedMessage,
+    ticket: Ticket | None,
+    verdict: authentication.Verdict,
+) -> Outcome:
+    """Mail whose sender no trusted server vouched for, from an address that would act as
+    staff (or as a customer, when customers are verified too): shown to staff as an internal
+    note on the ticket it names, never posted as that person, and nothing is mailed."""
+    reason = f"Unverified sender {parsed.sender.email}: {verdict.reason}."
+    if ticket is None:
+        return _finish(inbound, Kind.QUARANTINED, reason=f"{reason} It names no ticket.")
+    uploads, too_large = _uploads(parsed)
+    note = (
+        f"Unverified email from {parsed.sender}: {verdict.reason}. It was not posted as "
+        f"their reply and nothing was sent.\n\n{_with_notice(parsed.text, too_large)}"
+    )
+    comment = tickets.add_comment(
+        ticket=ticket,
+        author=None,
+        body=note,
+        internal=True,
+        channel=Channel.EMAIL,
+        uploads=uploads,
+    )
+    return _finish(inbound, Kind.REPLIED, reason=reason, ticket=ticket, comment=comment)
 
 
 def _ticket_by_headers(thread_ids: list[str]) -> Ticket | None:
@@ -415,13 +474,24 @@ def _reply(
     return _finish(inbound, Kind.REPLIED, ticket=ticket, comment=comment)
 
 
+def _ticket_we_sent(message_ids: list[str]) -> Ticket | None:
+    """The ticket of a message the desk itself sent, among ``message_ids``."""
+    sent = dict(
+        OutboxMessage.objects.filter(
+            message_id__in=[f"<{i}>" for i in message_ids], ticket__isnull=False
+        ).values_list("message_id", "ticket_id")
+    )
+    ticket_id = next((sent[f"<{i}>"] for i in message_ids if f"<{i}>" in sent), None)
+    return Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+
+
 def _bounce(inbound: InboundMessage, parsed: parsing.ParsedMessage, why: str) -> Outcome:
-    """A delivery failure: noted (staff only) on the ticket whose mail bounced, if known."""
-    ticket = _ticket_by_headers(parsed.reported_message_ids + parsed.thread_ids)
+    """A delivery failure: noted (staff only) on the ticket whose mail bounced. Only a
+    report that names a message the desk sent counts: anyone can write MAILER-DAEMON and a
+    ticket's token."""
+    ticket = _ticket_we_sent(parsed.reported_message_ids + parsed.thread_ids)
     if ticket is None:
-        ticket = _ticket_named_in(parsed.reported_subject)
-    if ticket is None:
-        return _finish(inbound, Kind.BOUNCED, reason=f"{why}; no ticket of ours named in it.")
+        return _finish(inbound, Kind.BOUNCED, reason=f"{why}; it names no message the desk sent.")
     note = f"Mail about this ticket could not be delivered ({why}).\n\n{parsed.text[:4000]}"
     comment = tickets.add_comment(
         ticket=ticket, author=None, body=note, internal=True, channel=Channel.EMAIL

@@ -37,7 +37,13 @@ CONTENT_HEADERS = (
 SENDER_HEADERS = ("from", "sender", "reply-to", "return-path")
 MBOX_FROM_LINE = re.compile(rb"\AFrom [^\r\n]*\r?\n")
 BLANK_LINE = re.compile(rb"\r?\n\r?\n")
-MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+MESSAGE_ID = re.compile(r"<([^<>\s\x00-\x1f\x7f]+)>")
+# NUL and the other control characters: never stored (PostgreSQL refuses NUL in text, and
+# none of them means anything to a reader). Text keeps its tabs and line breaks.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAILBOX = re.compile(r"[^\s@<>\x00-\x1f\x7f-\x9f]+@[^\s@<>\x00-\x1f\x7f-\x9f]+")
+MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 # Charsets that mail clients declare but mean something wider.
 CHARSET_ALIASES = {
     "gb2312": "gb18030",
@@ -55,6 +61,17 @@ CHARSET_ALIASES = {
     "x-sjis": "cp932",
     "windows-874": "cp874",
 }
+
+
+def clean_text(value: str) -> str:
+    """Text without NUL or other control characters; line breaks as LF, tabs kept."""
+    return CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def clean_line(value: str) -> str:
+    """One line of text (a header, a name): control characters and line breaks become
+    spaces, runs of spaces one."""
+    return " ".join(LINE_CONTROL.sub(" ", value).split())
 
 
 class Unparseable(Exception):
@@ -119,8 +136,9 @@ def without_mbox_line(raw: bytes) -> bytes:
 def message_ids(value: str) -> list[str]:
     """The Message-IDs in a header value, without angle brackets; a bare id is accepted."""
     found = MESSAGE_ID.findall(value)
-    if not found and value.strip() and " " not in value.strip():
-        found = [value.strip().strip("<>")]
+    bare = value.strip().strip("<>")
+    if not found and bare and not LINE_CONTROL.search(bare) and " " not in bare:
+        found = [bare]
     return [f[:250] for f in found if f]
 
 
@@ -183,7 +201,7 @@ def _is_utf8(payload: bytes) -> bool:
 def decode_words(value: str) -> str:
     """A header value with RFC 2047 encoded words decoded, tolerating malformed ones."""
     if "=?" not in value:
-        return " ".join(value.split())
+        return clean_line(value)
     # Malformed words often hold spaces or line breaks inside; close them up first.
     value = re.sub(
         r"=\?([^?\s]+)\?([qQbB])\?(.*?)\?=",
@@ -193,14 +211,14 @@ def decode_words(value: str) -> str:
     try:
         pieces = decode_header(value)
     except Exception:
-        return value
+        return clean_line(value)
     out: list[str] = []
     for text, charset in pieces:
         if isinstance(text, bytes):
             out.append(decode_bytes(text, charset))
         else:
             out.append(text)
-    return " ".join("".join(out).split())
+    return clean_line("".join(out))
 
 
 def _close_word(encoding: str, text: str) -> str:
@@ -209,26 +227,39 @@ def _close_word(encoding: str, text: str) -> str:
     return text.replace(" ", "")
 
 
-def _all_headers(message: Message) -> dict[str, list[str]]:
-    """Lower-cased name -> every value, decoded; never raises."""
+def _raw_headers(message: Message) -> dict[str, list[str]]:
+    """Lower-cased name -> every value as sent (unfolded, encoded words left as they are);
+    never raises. Addresses are read from these: a decoded display name may hold anything."""
     headers: dict[str, list[str]] = {}
     for key, raw_value in message.raw_items():
-        if isinstance(raw_value, str):
-            try:
-                raw_value.encode("ascii")
-            except UnicodeEncodeError:
-                # Raw 8-bit header: the parser read it as surrogate-escaped latin-1 bytes.
-                raw_value = decode_bytes(raw_value.encode("utf-8", "surrogateescape"), "utf-8")
-        headers.setdefault(key.lower(), []).append(decode_words(str(raw_value)))
+        raw_value = str(raw_value)
+        try:
+            raw_value.encode("ascii")
+        except UnicodeEncodeError:
+            # Raw 8-bit header: the parser read it as surrogate-escaped latin-1 bytes.
+            raw_value = decode_bytes(raw_value.encode("utf-8", "surrogateescape"), "utf-8")
+        headers.setdefault(key.lower(), []).append(clean_line(raw_value))
     return headers
 
 
+def _decoded(raw: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The same headers with their encoded words decoded: for reading, never for addresses."""
+    return {key: [decode_words(value) for value in values] for key, values in raw.items()}
+
+
+def _all_headers(message: Message) -> dict[str, list[str]]:
+    """Lower-cased name -> every value, decoded; never raises."""
+    return _decoded(_raw_headers(message))
+
+
 def _addresses(values: list[str]) -> list[Address]:
+    """The mailboxes in raw header values. The address is the one the header gives, never
+    one written in a display name (encoded or not); the name is decoded afterwards."""
     found: list[Address] = []
     for name, email in getaddresses(values):
         email = email.strip().strip(".")
-        if "@" in email and " " not in email:
-            found.append(Address(email=_normal_email(email), name=" ".join(name.split())))
+        if MAILBOX.fullmatch(email):
+            found.append(Address(email=_normal_email(email), name=decode_words(name)))
     return found
 
 
@@ -246,9 +277,10 @@ def _sender(values: list[str]) -> Address | None:
         value = value.replace('"', "")
         name, email = parseaddr(value)
         email = email.strip("<>").strip()
-        if re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", email):
-            return Address(email=_normal_email(email), name=name)
-        match = re.search(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+", value)
+        if MAILBOX.fullmatch(email) and "." in email.rpartition("@")[2]:
+            return Address(email=_normal_email(email), name=decode_words(name))
+        # Never from inside an encoded word: that is a display name, whatever it holds.
+        match = re.search(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+", re.sub(r"=\?.*?\?=", " ", value))
         if match:
             return Address(email=_normal_email(match[0]))
     return None
@@ -338,10 +370,11 @@ def parse(raw: bytes) -> ParsedMessage:
     except Exception as error:  # the parser is lenient; anything else is truly broken
         raise Unparseable(f"The message cannot be read: {error}") from error
 
-    headers = _all_headers(message)
+    raw_headers = _raw_headers(message)
+    headers = _decoded(raw_headers)
     # No usable From (spam and broken mailers): the next header that names who sent it.
     sender = next(
-        filter(None, (_sender(headers.get(h, [])) for h in SENDER_HEADERS)),
+        filter(None, (_sender(raw_headers.get(h, [])) for h in SENDER_HEADERS)),
         None,
     )
     if sender is None:
@@ -351,9 +384,9 @@ def parse(raw: bytes) -> ParsedMessage:
         message_id=message_id,
         subject=" ".join(" ".join(headers.get("subject", [""])[:1]).split()),
         sender=sender,
-        reply_to=_addresses(headers.get("reply-to", [])),
-        to=_addresses(headers.get("to", [])),
-        cc=_addresses(headers.get("cc", [])),
+        reply_to=_addresses(raw_headers.get("reply-to", [])),
+        to=_addresses(raw_headers.get("to", [])),
+        cc=_addresses(raw_headers.get("cc", [])),
         date=_date(headers.get("date", [])),
         in_reply_to=[i for v in headers.get("in-reply-to", []) for i in message_ids(v)],
         references=[i for v in headers.get("references", []) for i in message_ids(v)],
@@ -363,8 +396,9 @@ def parse(raw: bytes) -> ParsedMessage:
     body = _Body()
     body.read(message)
     html_body = "\n".join(body.htmls)
-    parsed.html = sanitise_html(html_body) if html_body.strip() else ""
-    parsed.text = "\n\n".join(t.strip("\r\n") for t in body.texts if t.strip()).strip()
+    parsed.html = sanitise_html(clean_text(html_body)) if html_body.strip() else ""
+    text = "\n\n".join(t.strip("\r\n") for t in body.texts if t.strip())
+    parsed.text = clean_text(text).strip()
     parsed.attachments = body.files
     parsed.reported_message_ids = body.reported_ids
     parsed.reported_subject = body.reported_subject
@@ -373,9 +407,10 @@ def parse(raw: bytes) -> ParsedMessage:
 
 def _content_type(part: Message) -> str:
     try:
-        return part.get_content_type()
+        content_type = part.get_content_type()
     except Exception:
         return "text/plain"
+    return content_type if MIME_TYPE.fullmatch(content_type) else "application/octet-stream"
 
 
 def _date(values: list[str]) -> datetime | None:
@@ -456,7 +491,10 @@ class _Body:
         content = _payload(part)
         if not content and not filename:
             return
-        content_id = (part.get("Content-ID") or "").strip().strip("<>")
+        try:
+            content_id = clean_line(str(part.get("Content-ID") or "")).strip("<>")
+        except Exception:  # an unreadable header: no inline reference
+            content_id = ""
         self.files.append(
             FilePart(
                 filename=filename or _default_name(ctype),
@@ -527,7 +565,7 @@ class _Body:
                 name = attachment.long_filename() or attachment.name or "attachment"
                 self.files.append(
                     FilePart(
-                        filename=str(name),
+                        filename=clean_line(str(name)) or "attachment",
                         content_type="application/octet-stream",
                         content=bytes(attachment.data),
                     )
