@@ -18,4 +18,5 @@ SCHEDULE: tuple[Job, ...] = (
     Job("mail-poll", timedelta(minutes=1), "servicedesk.mail.tasks.poll_mailboxes"),
     Job("webhook-retry", timedelta(minutes=1), "servicedesk.api.tasks.deliver_due_webhooks"),
     Job("db-analyze", timedelta(hours=1), "servicedesk.ops.tasks.analyze_database"),
+    Job("orphan-files", timedelta(hours=1), "servicedesk.ops.tasks.remove_orphan_files"),
 )

@@ -7,11 +7,20 @@ due order from the index (0.04 ms). PostgreSQL's autovacuum analyzes by itself; 
 """
 
 import fcntl
+import os
 from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+
+from servicedesk.core import clock
+from servicedesk.tickets.models import Attachment
+
+# A file younger than this may belong to a transaction still running.
+ORPHAN_GRACE = timedelta(hours=1)
 
 
 def analyze() -> str:
@@ -58,3 +67,30 @@ def _one_at_a_time():
     with open(settings.DATA_DIR / "migrate.lock", "a") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         yield
+
+
+def remove_orphan_files(*, older_than: timedelta = ORPHAN_GRACE, batch: int = 500) -> int:
+    """Delete attachment files that no row names: written by a transaction that then rolled
+    back or was killed (the file is written before the row commits). Only files older than
+    ``older_than``, so a transaction still running keeps its file. The number deleted."""
+    root = Path(settings.MEDIA_ROOT)
+    cutoff = (clock.now() - older_than).timestamp()
+    candidates = [
+        path
+        for path in (root / "attachments").rglob("*")
+        if path.is_file() and path.stat().st_mtime < cutoff
+    ]
+    removed = 0
+    for start in range(0, len(candidates), batch):
+        chunk = {
+            path.relative_to(root).as_posix(): path for path in candidates[start : start + batch]
+        }
+        named = set(Attachment.objects.filter(file__in=list(chunk)).values_list("file", flat=True))
+        for name, path in chunk.items():
+            if name not in named:
+                path.unlink(missing_ok=True)
+                removed += 1
+    for directory in sorted((root / "attachments").rglob("*"), reverse=True):
+        if directory.is_dir() and not any(directory.iterdir()):
+            os.rmdir(directory)  # the empty month and ticket folders left behind
+    return removed
