@@ -168,3 +168,99 @@ def test_sla_warnings_and_breaches_are_announced_once(api_admin, bob):
     delivery = WebhookDelivery.objects.get()
     assert delivery.payload["data"]["ticket"]["number"] == ticket.number
     assert delivery.payload["data"]["events"][0]["field"] == "first_response"
+
+
+# ---- URLs refused at the door, failed deliveries sent again (issue 12) -------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "http://[::1/hook",
+        "https:///no-host",
+        "http://127.0.0.1:port/x",
+        "http://a b/",
+    ],
+)
+def test_a_url_deliveries_could_never_reach_is_refused(api_admin, url):
+    response = api_admin.post("/webhooks", {"url": url, "events": ["ticket.created"]})
+
+    assert response.status_code == 422, response.content
+    assert not webhooks.Webhook.objects.exists()
+
+
+def test_the_api_says_why_a_url_is_refused(api_admin):
+    response = api_admin.post("/webhooks", {"url": "http://[::1", "events": ["ticket.created"]})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_webhook"
+    assert "http:// or https:// address with a host name" in response.json()["message"]
+
+
+def test_the_admin_form_refuses_what_the_api_refuses():
+    from servicedesk.api.admin import WebhookForm
+
+    for url, ok in [("ftp://files.example/x", False), ("https://hooks.example/in", True)]:
+        form = WebhookForm(data={"url": url, "events": '["ticket.created"]', "is_active": True})
+        assert form.is_valid() is ok, form.errors
+
+
+def _failed_delivery(bob):
+    make_ticket(requester=bob)
+    delivery = WebhookDelivery.objects.latest("pk")
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.FAILED, attempts=12, last_error="HTTP 503"
+    )
+    return delivery
+
+
+def test_the_admin_sends_failed_deliveries_again_as_they_were(
+    api_admin, admin_client, receiver, bob
+):
+    from django.urls import reverse
+
+    _register(api_admin, receiver.url, ["ticket.created"])
+    delivery = _failed_delivery(bob)
+
+    response = admin_client.post(
+        reverse("admin:api_webhookdelivery_changelist"),
+        {"action": "send_again", "_selected_action": [delivery.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "1 of 1 delivery queued again" in response.content.decode()
+    assert webhooks.deliver_due() == {"delivered": 1}
+    headers, _ = receiver.received[0]
+    assert headers["webhook-id"] == delivery.message_id  # the same delivery, not a copy
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_the_command_sends_failed_deliveries_again(api_admin, receiver, bob):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    _register(api_admin, receiver.url, ["ticket.created"])
+    first, second = _failed_delivery(bob), _failed_delivery(bob)
+    WebhookDelivery.objects.filter(pk=second.pk).update(status=DeliveryStatus.DELIVERED)
+
+    out = StringIO()
+    call_command("webhooks", "resend", str(first.pk), str(second.pk), stdout=out)
+    assert f"queued again {first.pk}" in out.getvalue()
+    assert f"left alone   {second.pk}" in out.getvalue()
+    first.refresh_from_db()
+    assert (first.status, first.attempts) == (DeliveryStatus.PENDING, 0)
+    assert webhooks.deliver_due() == {"delivered": 1}
+    assert len(receiver.received) == 1  # the one delivered already is not sent again
+
+    WebhookDelivery.objects.filter(pk=first.pk).update(status=DeliveryStatus.FAILED)
+    out = StringIO()
+    call_command("webhooks", "resend", "--all-failed", stdout=out)
+    assert "1 deliveries queued again." in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("webhooks", "resend", "999999")
+    with pytest.raises(CommandError):
+        call_command("webhooks", "resend", "1", "--all-failed")

@@ -7,7 +7,14 @@ import time
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
-from servicedesk.core.delivery import claim_due, send_soon
+from servicedesk.core import clock
+from servicedesk.core.delivery import (
+    MAX_ATTEMPTS,
+    claim_due,
+    record_failure,
+    requeue,
+    send_soon,
+)
 from servicedesk.mail import outbox
 from servicedesk.mail.models import OutboxMessage, OutboxStatus
 from servicedesk.mail.tasks import send_outbox_message
@@ -76,3 +83,38 @@ def test_a_relay_pass_sends_everything_due_in_small_batches(db, smtp):
     assert relay.run_once(batch=3) == {"mail": {"sent": 7}, "webhooks": {}}
     assert len(smtp.received) == 7
     assert relay.run_once(batch=3) == {"mail": {}, "webhooks": {}}
+
+
+def test_an_error_quoting_unstorable_characters_is_still_recorded(db):
+    (message,) = _queue()
+    message.attempts = 1
+
+    record_failure(message, "ValueError: bad \x00 and \udce9 here", what="outbox message")
+    message.save()  # neither NUL (PostgreSQL) nor a lone surrogate (UTF-8) may stop the save
+
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.PENDING
+    assert message.last_error == "ValueError: bad  and ? here"
+
+
+def test_a_permanent_failure_fails_at_once(db):
+    (message,) = _queue()
+    message.attempts = 1
+
+    record_failure(message, "InvalidRecipients: x", what="outbox message", permanent=True)
+
+    assert message.status == OutboxStatus.FAILED
+
+
+def test_requeue_takes_only_failed_rows_and_gives_them_a_fresh_series(db):
+    failed, pending = _queue(2)
+    OutboxMessage.objects.filter(pk=failed.pk).update(
+        status=OutboxStatus.FAILED, attempts=MAX_ATTEMPTS, last_error="gone"
+    )
+
+    assert requeue(OutboxMessage, ids=[failed.pk, pending.pk]) == [failed.pk]
+    assert requeue(OutboxMessage) == []  # nothing failed any more
+
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.last_error) == ("pending", 0, "gone")
+    assert failed.next_attempt_at <= clock.now()

@@ -182,4 +182,114 @@ def test_every_scheduled_job_is_a_task_and_the_scheduler_enqueues_each_once(
         "mail-poll",
         "webhook-retry",
         "db-analyze",
+        "orphan-files",
     }
+
+
+# ---- Invalid addresses, and sending failed mail again (issue 12) -------------------------
+
+
+def test_an_invalid_address_is_not_queued_and_the_others_still_are(db, caplog):
+    message = outbox.queue_email(
+        to=["customer@example.com", "p1@x..example"],
+        cc=["copy@example.com", "not an address"],
+        subject="Your ticket",
+        body_text="Hello",
+    )
+
+    assert message.to == ["customer@example.com"] and message.cc == ["copy@example.com"]
+    assert "p1@x..example" in caplog.text
+
+
+def test_a_ticket_whose_requester_has_an_invalid_address_gets_a_note_not_a_mail(
+    db, django_capture_on_commit_callbacks
+):
+    from servicedesk.tickets.models import Comment
+    from tests.factories import CustomerFactory, make_ticket
+
+    requester = CustomerFactory(email="p1@x..example")  # the API and mail ingest accept it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = make_ticket(requester=requester)
+
+    assert not OutboxMessage.objects.exists()
+    note = Comment.objects.get(ticket=ticket)
+    assert note.internal and note.author is None
+    assert "p1@x..example" in note.body and "not a valid email address" in note.body
+
+
+def test_when_the_main_recipient_is_refused_the_copied_addresses_still_get_the_mail(
+    db, django_capture_on_commit_callbacks
+):
+    from servicedesk.tickets.models import Comment
+    from tests.factories import make_ticket
+
+    ticket = make_ticket()
+    OutboxMessage.objects.all().delete()  # the acknowledgement
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message = outbox.queue_email(
+            to=["p1@x..example"],
+            cc=["copy@example.com"],
+            subject="Re",
+            body_text="Hi",
+            ticket=ticket,
+        )
+
+    assert message.to == ["copy@example.com"] and message.cc == []
+    assert Comment.objects.get(ticket=ticket, internal=True).body.startswith("Mail about this")
+
+
+def _failed(**extra):
+    message = _queue(**extra)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.FAILED, attempts=delivery.MAX_ATTEMPTS, last_error="SMTP away"
+    )
+    return message
+
+
+def test_the_admin_sends_failed_messages_again(admin_client, smtp):
+    from django.urls import reverse
+
+    smtp.start()
+    failed, sent = _failed(), _queue(dedupe_key="sent")
+    OutboxMessage.objects.filter(pk=sent.pk).update(status=OutboxStatus.SENT)
+
+    response = admin_client.post(
+        reverse("admin:mail_outboxmessage_changelist"),
+        {"action": "send_again", "_selected_action": [failed.pk, sent.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "1 of 2 messages queued again" in response.content.decode()
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (OutboxStatus.PENDING, 0)
+    assert relay.run_once()["mail"] == {"sent": 1}
+    assert len(smtp.received) == 1  # the one that had been sent is not sent twice
+
+
+def test_the_command_sends_failed_messages_again(db, smtp):
+    from io import StringIO
+
+    from django.core.management.base import CommandError
+
+    smtp.start()
+    first, second, waiting = _failed(), _failed(dedupe_key="2"), _queue(dedupe_key="3")
+
+    out = StringIO()
+    call_command("mail", "resend", str(first.pk), str(waiting.pk), stdout=out)
+    assert f"queued again {first.pk}" in out.getvalue()
+    assert f"left alone   {waiting.pk}" in out.getvalue()
+    assert relay.run_once()["mail"] == {"sent": 2}  # first, and waiting (already due)
+
+    out = StringIO()
+    call_command("mail", "resend", "--all-failed", stdout=out)
+    assert f"queued again {second.pk}" in out.getvalue()
+    assert "1 message(s) queued again." in out.getvalue()
+    assert relay.run_once()["mail"] == {"sent": 1}
+    assert OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == 3
+    with pytest.raises(CommandError):
+        call_command("mail", "resend", "999999")
+    with pytest.raises(CommandError):
+        call_command("mail", "resend")

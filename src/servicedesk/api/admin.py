@@ -1,6 +1,8 @@
 """API tokens and webhooks in the admin: tokens can be revoked (never shown); webhooks are
-registered and their delivery log read, with a replay action."""
+registered and their delivery log read, with actions to replay a delivery (a copy) and to
+send failed ones again."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -9,6 +11,7 @@ from unfold.admin import ModelAdmin
 from servicedesk.api import tokens, webhooks
 from servicedesk.api.models import ApiToken, Webhook, WebhookDelivery
 from servicedesk.core import clock
+from servicedesk.core.errors import DomainError
 
 
 @admin.register(ApiToken)
@@ -41,8 +44,25 @@ class ApiTokenAdmin(ModelAdmin):
         )
 
 
+class WebhookForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Webhook
+        fields = ["url", "events", "description", "is_active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            webhooks.check_url(url)  # the form's own check lets ftp:// through
+        except DomainError as error:
+            raise forms.ValidationError(error.localized()) from None
+        return url
+
+
 @admin.register(Webhook)
 class WebhookAdmin(ModelAdmin):
+    form = WebhookForm
     list_display = ["url", "description", "is_active", "created_at"]
     list_filter = ["is_active"]
     fields = ["url", "events", "description", "is_active", "secret", "created_at"]
@@ -68,7 +88,7 @@ class WebhookDeliveryAdmin(ModelAdmin):
         "last_error", "created_at", "next_attempt_at", "delivered_at", "payload",
     ]  # fmt: skip
     readonly_fields = fields
-    actions = ["replay"]
+    actions = ["replay", "send_again"]
 
     def has_add_permission(self, request):
         return False
@@ -88,4 +108,19 @@ class WebhookDeliveryAdmin(ModelAdmin):
             )
             % {"count": len(rows)},
             messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Send the selected failed deliveries again (same webhook id)"))
+    def send_again(self, request, queryset):
+        chosen = list(queryset.values_list("pk", flat=True))
+        count = len(webhooks.resend(ids=chosen))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d of %(chosen)d delivery queued again (only failed ones are).",
+                "%(count)d of %(chosen)d deliveries queued again (only failed ones are).",
+                len(chosen),
+            )
+            % {"count": count, "chosen": len(chosen)},
+            messages.SUCCESS if count == len(chosen) else messages.WARNING,
         )

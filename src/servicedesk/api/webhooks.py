@@ -5,31 +5,40 @@ subscriber ``on_events`` turns them into one delivery row per webhook and event 
 that same transaction (a rolled-back change sends nothing). A task sends each delivery after commit,
 signed per the Standard Webhooks specification (``webhook-id``, ``webhook-timestamp``,
 ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``), retrying with
-backoff; the rows are the delivery log, and any of them can be replayed.
+backoff; the rows are the delivery log, and any of them can be replayed, and a failed one
+sent again (``resend``).
+
+A URL that does not parse is refused where it comes in (``check_url``); a delivery to one
+that got in anyway fails at once, and whatever goes wrong with one delivery is recorded on
+it while the others are sent.
 """
 
 import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import urllib.error
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from servicedesk.api.models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
 from servicedesk.core import clock, config_cache
-from servicedesk.core.delivery import claim, claim_due, record_failure, send_soon
+from servicedesk.core.delivery import claim, claim_due, record_failure, requeue, send_soon
 from servicedesk.core.errors import DomainError
 from servicedesk.tickets.models import EventKind, Ticket
 
 SECRET_PREFIX = "whsec_"
+_UNSAFE = re.compile(r"[\x00-\x20\x7f]")  # control characters and spaces: never in a URL
 
 # What each kind of ticket event is announced as.
 _TYPE_OF = {
@@ -44,6 +53,35 @@ _TYPE_OF = {
 
 class InvalidWebhook(DomainError):
     code = "invalid_webhook"
+
+
+def url_problem(url: str) -> str:
+    """Why ``url`` cannot take deliveries (in English, for the log), or ``""`` if it can:
+    it must parse, be http or https, and name a host."""
+    if not isinstance(url, str) or _UNSAFE.search(url):
+        return "it holds spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as error:
+        return str(error)
+    if parts.scheme not in ("http", "https"):
+        return "it is not an http or https URL"
+    if not parts.hostname:
+        return "it names no host"
+    return ""
+
+
+def check_url(url: str) -> None:
+    """Refuse a webhook URL that deliveries could never be POSTed to (``InvalidWebhook``)."""
+    if url_problem(url):
+        raise InvalidWebhook(
+            gettext_noop(
+                "%(url)s is not a webhook URL: it must be an http:// or https:// address "
+                "with a host name."
+            ),
+            url=url,
+        )
 
 
 def new_secret() -> str:
@@ -176,33 +214,21 @@ def deliver(*, delivery_id: int) -> str:
 
 
 def _deliver_claimed(delivery: WebhookDelivery) -> str:
-    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-    timestamp = int(clock.now().timestamp())
-    request = urllib.request.Request(
-        delivery.webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Servicedesk-Webhooks/1",
-            "webhook-id": delivery.message_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature(
-                delivery.webhook.secret, delivery.message_id, timestamp, body
-            ),
-        },
-    )
+    """POST a claimed delivery and record what became of it. Whatever goes wrong (a URL that
+    does not parse, a receiver that answers nonsense) is this delivery's alone."""
     delivery.attempts += 1
+    permanent = False
     try:
-        with urllib.request.urlopen(request, timeout=settings.SERVICEDESK_WEBHOOK_TIMEOUT) as reply:
-            delivery.response_status = reply.status
-        error = ""
-    except urllib.error.HTTPError as failure:
-        delivery.response_status, error = failure.code, f"HTTP {failure.code}"
-    except (urllib.error.URLError, OSError, ValueError) as failure:
+        problem = url_problem(delivery.webhook.url)
+        if problem:
+            permanent, delivery.response_status = True, None
+            error = f"InvalidWebhook: {delivery.webhook.url!r}: {problem}"
+        else:
+            delivery.response_status, error = _post(delivery)
+    except Exception as failure:  # the payload, the signature, the receiver's answer…
         delivery.response_status, error = None, f"{type(failure).__name__}: {failure}"
     if error:
-        record_failure(delivery, error, what="webhook delivery")
+        record_failure(delivery, error, what="webhook delivery", permanent=permanent)
     else:
         delivery.status, delivery.delivered_at, delivery.last_error = (
             DeliveryStatus.DELIVERED,
@@ -222,8 +248,46 @@ def _deliver_claimed(delivery: WebhookDelivery) -> str:
     return {"delivered": "delivered", "failed": "failed"}.get(delivery.status, "retry")
 
 
+def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
+    """POST the delivery once: the receiver's status and an error ("" for a 2xx)."""
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    timestamp = int(clock.now().timestamp())
+    request = urllib.request.Request(
+        delivery.webhook.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Servicedesk-Webhooks/1",
+            "webhook-id": delivery.message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature(
+                delivery.webhook.secret, delivery.message_id, timestamp, body
+            ),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.SERVICEDESK_WEBHOOK_TIMEOUT) as reply:
+            return reply.status, ""
+    except urllib.error.HTTPError as failure:
+        return failure.code, f"HTTP {failure.code}"
+
+
 def deliver_due(*, limit: int = 500, now: datetime | None = None) -> dict[str, int]:
     """Send every delivery whose attempt is due (pending, or claimed by a worker that died)."""
     ids = claim_due(WebhookDelivery, limit=limit, now=now)
     rows = WebhookDelivery.objects.filter(pk__in=ids).select_related("webhook").order_by("pk")
     return dict(Counter(_deliver_claimed(row) for row in rows))
+
+
+def resend(*, ids: list[int] | None = None) -> list[int]:
+    """Send failed deliveries again, as they were (same ``webhook-id``, so a receiver that
+    got one after all can tell), with a fresh series of attempts; those of ``ids``, or
+    every failed one. The ids requeued (a delivery that did not fail is left alone).
+    ``replay`` is the other way: a copy with an id of its own."""
+    from servicedesk.api.tasks import deliver_webhook
+
+    requeued = requeue(WebhookDelivery, ids=ids)
+    for pk in requeued:
+        send_soon(deliver_webhook, delivery_id=pk)
+    return requeued

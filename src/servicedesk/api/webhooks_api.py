@@ -51,9 +51,11 @@ def _get(request, webhook_id: int) -> Webhook:
 
 @router.post("", response={201: WebhookCreated, **CHANGE_ERRORS}, summary="Register a webhook")
 def create_webhook(request, data: WebhookIn):
-    """The answer carries the signing ``secret`` (``whsec_…``), shown this once."""
+    """The answer carries the signing ``secret`` (``whsec_…``), shown this once. A URL that
+    does not parse, or is not http(s) with a host, is refused (422)."""
     user = caller(request)
     require_admin(user)
+    webhooks.check_url(data.url)
     webhook = Webhook.objects.create(
         url=data.url,
         events=sorted({str(e) for e in data.events}),

@@ -4,7 +4,11 @@ A row to deliver has ``status`` (pending / sending / failed, plus the model's ow
 state), ``attempts``, ``next_attempt_at`` and ``last_error``. ``claim`` takes a due row with a
 guarded update, so two workers never send it twice; ``record_failure`` schedules the next
 attempt with exponential backoff or gives up; ``claim_due`` takes a batch of what is due,
-including rows claimed by a worker that died, for the relay to send.
+including rows claimed by a worker that died, for the relay to send; ``requeue`` sends
+failed rows again.
+
+A row's failure is that row's alone: the senders record whatever goes wrong with one row on
+that row and go on with the next, so a row that can never be sent never holds up the rest.
 """
 
 import logging
@@ -41,16 +45,37 @@ def claim(model, pk: int) -> bool:
     )
 
 
-def record_failure(row, error: str, *, what: str) -> None:
+def record_failure(row, error: str, *, what: str, permanent: bool = False) -> None:
     """A failed attempt (``row.attempts`` counts it already): retry after the backoff, or
-    give up after ``MAX_ATTEMPTS``. The caller saves the row."""
+    give up after ``MAX_ATTEMPTS``, or at once when the row itself can never be sent
+    (``permanent``: an address or URL that does not parse). The caller saves the row."""
+    # An error that quotes the row's own data must not make its bookkeeping fail (the batch
+    # would stay claimed and come round again): no NUL (PostgreSQL text refuses it), no lone
+    # surrogates (not UTF-8).
+    error = error.replace("\x00", "").encode("utf-8", "replace").decode()
     row.last_error = error[:2000]
-    if row.attempts >= MAX_ATTEMPTS:
+    if permanent or row.attempts >= MAX_ATTEMPTS:
         row.status = "failed"
         logger.error("%s %s failed for good: %s", what, row.pk, row.last_error)
     else:
         row.status = "pending"
         row.next_attempt_at = clock.now() + backoff(row.attempts)
+        logger.warning("%s %s failed, attempt %s: %s", what, row.pk, row.attempts, row.last_error)
+
+
+def requeue(model, *, ids: list[int] | None = None) -> list[int]:
+    """Send failed rows again (those of ``ids``, or every failed row): pending and due now,
+    with a fresh series of ``MAX_ATTEMPTS`` attempts; ``last_error`` stays until the next
+    attempt. Rows that did not fail are left alone. The ids requeued."""
+    failed = model.objects.filter(status="failed")
+    if ids is not None:
+        failed = failed.filter(pk__in=ids)
+    with transaction.atomic():
+        chosen = list(failed.select_for_update().values_list("pk", flat=True))
+        model.objects.filter(pk__in=chosen, status="failed").update(
+            status="pending", attempts=0, next_attempt_at=clock.now()
+        )
+    return sorted(chosen)
 
 
 def claim_due(model, *, limit: int, now: datetime | None = None) -> list[int]:

@@ -1,5 +1,6 @@
 """Mail in the admin: the inbox (every message received, quarantine included), the IMAP
-mailboxes, and the outbox, read-only: what left, what waits, what failed and why."""
+mailboxes, and the outbox, read-only: what left, what waits, what failed and why, with an
+action that sends failed messages again."""
 
 from django.contrib import admin, messages
 from django.http import HttpResponse
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 
-from servicedesk.mail import ingest
+from servicedesk.mail import ingest, outbox
 from servicedesk.mail.models import InboundMessage, Mailbox, OutboxMessage, Outcome
 
 
@@ -100,9 +101,25 @@ class OutboxMessageAdmin(ModelAdmin):
     list_filter = ["status"]
     search_fields = ["subject", "message_id"]
     date_hierarchy = "created_at"
+    actions = ["send_again"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.action(description=_("Send the selected failed messages again"))
+    def send_again(self, request, queryset):
+        chosen = list(queryset.values_list("pk", flat=True))
+        count = len(outbox.resend(ids=chosen))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d of %(chosen)d message queued again (only failed ones are).",
+                "%(count)d of %(chosen)d messages queued again (only failed ones are).",
+                len(chosen),
+            )
+            % {"count": count, "chosen": len(chosen)},
+            messages.SUCCESS if count == len(chosen) else messages.WARNING,
+        )

@@ -5,19 +5,46 @@ only once that transaction commits, so a rolled-back change sends nothing. ``sen
 row and retries it through ``core.delivery``, the mechanism webhooks share: a guarded update,
 so two workers never send the same message, exponential backoff on failure, and a periodic
 sweep of what is due.
+
+An address that Django's email validation refuses is never queued (the mail goes to the
+other recipients, and the ticket gets a staff-only note when its main recipient is refused);
+a row that holds one anyway fails at once. Whatever goes wrong with one message is recorded
+on that message, and the others are sent.
 """
 
-import smtplib
+import logging
 from collections import Counter
+from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.html import strip_tags
 
 from servicedesk.core import clock
-from servicedesk.core.delivery import claim, claim_due, record_failure, send_soon
+from servicedesk.core.delivery import claim, claim_due, record_failure, requeue, send_soon
 from servicedesk.mail.models import OutboxMessage, OutboxStatus
+from servicedesk.tickets import services as tickets
+from servicedesk.tickets.models import Channel, Ticket
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidRecipients(ValueError):
+    """The message names an address no mail server can be given: it is never retried."""
+
+
+def invalid_addresses(addresses) -> list[str]:
+    """The entries of ``addresses`` that Django's email validation refuses."""
+    refused = []
+    for address in addresses:
+        try:
+            validate_email(address)
+        except (ValidationError, TypeError):
+            refused.append(address)
+    return refused
 
 
 def queue_email(
@@ -35,14 +62,31 @@ def queue_email(
 ) -> OutboxMessage | None:
     """Write an email to the outbox; it leaves after the current transaction commits.
 
-    Returns None when ``dedupe_key`` was already queued (the email is not queued twice).
+    Returns None when ``dedupe_key`` was already queued (the email is not queued twice), or
+    when no recipient is left: invalid addresses are dropped (logged), and when ``to`` is
+    refused the ``ticket`` gets a staff-only note saying so (after the commit); the copied
+    addresses, if any are valid, are then mailed on their own.
     ``new_key``: the caller knows the key cannot exist yet (the acknowledgement of a ticket
     made in this transaction), so no savepoint guards the insert.
     """
+    cc = cc or []
+    refused = invalid_addresses([*to, *cc])
+    if refused:
+        logger.warning("Not mailing invalid addresses %s (%r)", refused, subject)
+        to = [a for a in to if a not in refused]
+        cc = [a for a in cc if a not in refused]
+        if not to:
+            if ticket is not None:
+                transaction.on_commit(
+                    partial(_note_refused, ticket_id=ticket.pk, refused=refused, subject=subject)
+                )
+            if not cc:
+                return None
+            to, cc = cc, []
     now = clock.now()
     message = OutboxMessage(
         to=to,
-        cc=cc or [],
+        cc=cc,
         subject=subject[:300],
         body_text=body_text or strip_tags(body_html),
         body_html=body_html,
@@ -65,6 +109,29 @@ def queue_email(
 
     send_soon(send_outbox_message, message_id=message.pk)
     return message
+
+
+def _note_refused(*, ticket_id: int, refused: list[str], subject: str) -> None:
+    """Tell the desk, on the ticket, that its mail could not be sent to its main recipient."""
+    note = (
+        f"Mail about this ticket was not sent to {', '.join(map(str, refused))}: "
+        f"not a valid email address. Subject: {subject}"
+    )
+    try:
+        ticket = Ticket.objects.get(pk=ticket_id)
+        tickets.add_comment(
+            ticket=ticket, author=None, body=note, internal=True, channel=Channel.EMAIL
+        )
+    except Exception:  # after the commit: the change stands whatever happens to the note
+        logger.exception("Could not note refused addresses on ticket %s", ticket_id)
+
+
+def _refusal(message: OutboxMessage) -> str:
+    """Why ``message`` can never be sent, or ``""``."""
+    if not isinstance(message.to, list) or not isinstance(message.cc, list) or not message.to:
+        return "the recipients are not a list of addresses"
+    refused = invalid_addresses([*message.to, *message.cc])
+    return f"invalid address {', '.join(map(str, refused))}" if refused else ""
 
 
 def _as_email(message: OutboxMessage) -> EmailMultiAlternatives:
@@ -106,18 +173,26 @@ def _send_claimed(messages: list[OutboxMessage]) -> list[str]:
     try:
         connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
         connection.open()
-    except (smtplib.SMTPException, OSError) as error:  # the server is away: all wait
-        connection, refusal = None, error
+    except Exception as error:  # the server is away (or misconfigured): all wait
+        connection, away = None, error
     outcomes = []
     try:
         for message in messages:
             message.attempts += 1
             try:
+                refusal = _refusal(message)
+                if refusal:
+                    raise InvalidRecipients(refusal)
                 if connection is None:
-                    raise refusal
+                    raise away
                 connection.send_messages([_as_email(message)])
             except Exception as error:  # this message's fault or the server's: it waits alone
-                record_failure(message, f"{type(error).__name__}: {error}", what="outbox message")
+                record_failure(
+                    message,
+                    f"{type(error).__name__}: {error}",
+                    what="outbox message",
+                    permanent=isinstance(error, InvalidRecipients),
+                )
                 outcomes.append("retry" if message.status == OutboxStatus.PENDING else "failed")
             else:
                 message.status, message.sent_at, message.last_error = (
@@ -133,3 +208,14 @@ def _send_claimed(messages: list[OutboxMessage]) -> list[str]:
             messages, ["attempts", "status", "sent_at", "last_error", "next_attempt_at"]
         )
     return outcomes
+
+
+def resend(*, ids: list[int] | None = None) -> list[int]:
+    """Send failed messages again (those of ``ids``, or every failed one), with a fresh
+    series of attempts; the ids requeued (a message that did not fail is left alone)."""
+    from servicedesk.mail.tasks import send_outbox_message
+
+    requeued = requeue(OutboxMessage, ids=ids)
+    for pk in requeued:
+        send_soon(send_outbox_message, message_id=pk)
+    return requeued

@@ -28,7 +28,9 @@ BATCH = 100
 
 def run_once(*, batch: int = BATCH) -> dict[str, dict[str, int]]:
     """One pass: every due email, in batches each sent over one SMTP connection, then every
-    due webhook; then SQLite's write-ahead log is checkpointed (``maintenance.checkpoint``)."""
+    due webhook; then SQLite's write-ahead log is checkpointed (``maintenance.checkpoint``).
+    A row's failure is recorded on the row by the sender; should a whole batch fail (the
+    database away), it is logged and the webhooks still get their turn after the mail."""
     outcomes = {
         "mail": _drain(outbox.send_due, batch),
         "webhooks": _drain(webhooks.deliver_due, batch),
@@ -40,7 +42,11 @@ def run_once(*, batch: int = BATCH) -> dict[str, dict[str, int]]:
 def _drain(send_due, batch: int) -> dict[str, int]:
     total: dict[str, int] = {}
     while True:
-        counts = send_due(limit=batch)
+        try:
+            counts = send_due(limit=batch)
+        except Exception:  # what it claimed is due again once the claim goes stale
+            logger.exception("relay: %s.%s failed", send_due.__module__, send_due.__name__)
+            return total
         for outcome, n in counts.items():
             total[outcome] = total.get(outcome, 0) + n
         if sum(counts.values()) < batch:

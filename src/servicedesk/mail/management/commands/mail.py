@@ -1,4 +1,5 @@
-"""``servicedesk mail ingest [--json] [PATH ...]`` and ``servicedesk mail poll``."""
+"""``servicedesk mail ingest [--json] [PATH ...]``, ``servicedesk mail poll`` and
+``servicedesk mail resend [--all-failed | ID ...]``."""
 
 import json
 import sys
@@ -7,8 +8,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from servicedesk.mail import imap, ingest
-from servicedesk.mail.models import Mailbox
+from servicedesk.mail import imap, ingest, outbox
+from servicedesk.mail.models import Mailbox, OutboxMessage
 from servicedesk.mail.sources import messages_at
 
 # sendmail's "temporary failure": the MTA keeps the message and delivers it again later.
@@ -16,7 +17,10 @@ EX_TEMPFAIL = 75
 
 
 class Command(BaseCommand):
-    help = "Mail in: ingest raw messages (stdin, files, mbox, Maildir) or poll IMAP mailboxes."
+    help = (
+        "Mail in: ingest raw messages (stdin, files, mbox, Maildir) or poll IMAP mailboxes; "
+        "mail out: send failed outbox messages again."
+    )
     # An MTA starts this once per message: the system checks would import the URL conf, and
     # with it the whole API (a third of a second), for nothing it needs.
     requires_system_checks = []
@@ -33,12 +37,37 @@ class Command(BaseCommand):
         poll = sub.add_parser("poll", help="fetch new mail from the configured IMAP mailboxes")
         poll.add_argument("--mailbox", help="only this mailbox (by name)")
         poll.add_argument("--json", action="store_true", help="one JSON object per message")
+        resend = sub.add_parser(
+            "resend", help="send failed outbox messages again, with a fresh series of attempts"
+        )
+        resend.add_argument("ids", nargs="*", type=int, metavar="ID", help="outbox message ids")
+        resend.add_argument("--all-failed", action="store_true", help="every failed message")
 
     def handle(self, *args, action: str, **options):
         if action == "ingest":
             self._ingest(options["paths"], as_json=options["json"])
+        elif action == "resend":
+            self._resend(options["ids"], all_failed=options["all_failed"])
         else:
             self._poll(options.get("mailbox"), as_json=options["json"])
+
+    def _resend(self, ids: list[int], *, all_failed: bool) -> None:
+        if bool(ids) == all_failed:
+            raise CommandError("Give the ids of the messages to send again, or --all-failed.")
+        if ids:
+            unknown = set(ids) - set(
+                OutboxMessage.objects.filter(pk__in=ids).values_list("pk", flat=True)
+            )
+            if unknown:
+                raise CommandError(f"No outbox message {', '.join(map(str, sorted(unknown)))}.")
+        requeued = outbox.resend(ids=ids or None)
+        for row in OutboxMessage.objects.filter(pk__in=requeued).order_by("pk"):
+            self.stdout.write(
+                f"queued again {row.pk:<8} {', '.join(map(str, row.to))}  {row.subject}"
+            )
+        for pk in sorted(set(ids) - set(requeued)):
+            self.stdout.write(f"left alone   {pk:<8} (it has not failed)")
+        self.stdout.write(f"{len(requeued)} message(s) queued again.")
 
     def _report(self, outcome: ingest.Outcome, source: str, as_json: bool) -> None:
         if as_json:
