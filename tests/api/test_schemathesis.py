@@ -21,6 +21,8 @@ same data and gets the same answers, and a 5xx that breaks the transaction on Po
 spoil the examples after it.
 """
 
+import base64
+import json
 import os
 
 import pytest
@@ -238,6 +240,104 @@ def test_operations_on_existing_records_answer_as_documented(label, records, rol
             case.call_and_validate(headers=records["headers"], checks=CHECKS)
 
     fuzz()
+
+
+# Issue 12's hostile values, sent on every run whatever the generator happens to find: dates
+# that UTC cannot hold, cursors holding them (or a null, or a number beyond 64 bits), digits
+# that are not ASCII, ids beyond any database, a content type that would split a header.
+OUT_OF_RANGE = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+
+
+def _cursor(*parts) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+
+
+def _import(**fields) -> list[dict]:
+    item = {
+        "external_id": "legacy-1",
+        "subject": "From the old desk",
+        "requester_email": "person@legacy.example",
+        "created_at": "2026-03-02T09:00:00+00:00",
+    }
+    return [{**item, **fields}]
+
+
+HOSTILE = [
+    *[("GET /api/v1/tickets", {"query": {"updated_since": when}}) for when in OUT_OF_RANGE],
+    *[
+        ("GET /api/v1/tickets", {"query": {"ordering": ordering, "cursor": cursor}})
+        for ordering, cursor in [
+            *[("updated_at", _cursor("updated_at", when, 1)) for when in OUT_OF_RANGE],
+            *[("sla_due", _cursor("sla_due", when, 1)) for when in OUT_OF_RANGE],
+            ("-created_at", _cursor("-created_at", None, 1)),
+            ("number", _cursor("number", 1, 2**64)),
+        ]
+    ],
+    *[("GET /api/v1/tickets", {"query": {"assignee": digits}}) for digits in ["²", "١٢", "１"]],
+    ("POST /api/v1/imports/tickets", {"body": _import(organisation=2**64)}),
+    ("POST /api/v1/imports/tickets", {"body": _import(created_at=OUT_OF_RANGE[1])}),
+    ("POST /api/v1/tickets", {"body": {"subject": "x", "organisation": 2**64}}),
+    ("PATCH /api/v1/tickets/{number}", {"body": {"organisation": 2**64}}),
+    ("POST /api/v1/tickets/{number}/assignment", {"body": {"assignee": 2**64}}),
+    (
+        "POST /api/v1/tickets/{number}/replies",
+        {
+            "body": {
+                "body": "Fixed",
+                "attachments": [
+                    {
+                        "filename": "fix.txt",
+                        "content_type": "text/plain\r\nSet-Cookie: a=b",
+                        "content_base64": "bG9n",
+                    }
+                ],
+            }
+        },
+    ),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("label", "request_parts"), HOSTILE, ids=repr)
+def test_hostile_values_get_a_documented_json_4xx(label, request_parts, records, rolled_back):
+    operation = schema.find_operation_by_label(label)
+    known = {p.name: records["path"][p.name] for p in operation.path_parameters}
+    case = operation.Case(path_parameters=known, **request_parts)
+
+    with rolled_back:
+        response = case.call_and_validate(headers=records["headers"], checks=CHECKS)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] and response.json()["message"]
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_limit_gets_a_documented_json_413(records, rolled_back, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    operation = schema.find_operation_by_label("POST /api/v1/tickets")
+    case = operation.Case(body={"subject": "x", "description": "x" * 2000})
+
+    with rolled_back:
+        response = case.call_and_validate(headers=records["headers"], checks=CHECKS)
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+@pytest.mark.django_db
+def test_a_stored_broken_content_type_downloads_as_documented(records, rolled_back):
+    attachment = Attachment.objects.get(pk=records["path"]["attachment_id"])
+    Attachment.objects.filter(pk=attachment.pk).update(content_type="text/html\r\nX-A: b")
+    operation = schema.find_operation_by_label(
+        "GET /api/v1/tickets/{number}/attachments/{attachment_id}"
+    )
+    case = operation.Case(path_parameters=records["path"] | {"attachment_id": attachment.pk})
+
+    with rolled_back:
+        response = case.call_and_validate(headers=records["headers"], checks=CHECKS)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == ["application/octet-stream"]
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils import translation
 from django.utils.formats import number_format
@@ -22,6 +23,7 @@ from servicedesk.api import tokens
 from servicedesk.api.common import PreconditionFailed
 from servicedesk.core import clock
 from servicedesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from servicedesk.tickets.services import AttachmentTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -91,12 +93,23 @@ URI_TOO_LONG = {
 }
 
 
+# What any operation with a body can meet: a body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+# (or, on a reply, an attachment over its own limit).
+PAYLOAD_TOO_LARGE = {
+    "description": "Payload Too Large: the request body exceeds the limit, or an attachment "
+    "exceeds the attachment limit.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
 class ServicedeskAPI(NinjaAPI):
     def get_openapi_schema(self, **kwargs):
         schema = super().get_openapi_schema(**kwargs)
         for operations in schema["paths"].values():
             for operation in operations.values():
                 answers = {414: URI_TOO_LONG, **operation["responses"]}
+                if "requestBody" in operation:
+                    answers[413] = PAYLOAD_TOO_LARGE
                 operation["responses"] = dict(sorted(answers.items(), key=lambda a: str(a[0])))
         return schema
 
@@ -111,12 +124,27 @@ api = ServicedeskAPI(
 
 
 def refuse_nul(view):
-    """NUL characters go nowhere (PostgreSQL text cannot hold them): refused before anything."""
+    """NUL characters go nowhere (PostgreSQL text cannot hold them): refused before anything.
+
+    The body is read here first: one over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413 ``Error``."""
 
     @functools.wraps(view)
     def checked(request, *args, **kwargs):
         query = request.META.get("QUERY_STRING", "")
-        body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
+        try:
+            body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
+        except RequestDataTooBig:  # Django's own answer is its HTML 400 page
+            return error(
+                request,
+                413,
+                "payload_too_large",
+                gettext("The request body is larger than %(limit)s bytes.")
+                % {
+                    "limit": number_format(
+                        settings.DATA_UPLOAD_MAX_MEMORY_SIZE, force_grouping=True
+                    )
+                },
+            )
         if (
             "\x00" in request.path
             or "%00" in query
@@ -170,6 +198,8 @@ def error(request, status: int, code: str, message: str, errors=None, headers=No
 def _domain_error(request, exc: DomainError):
     if isinstance(exc, NotFound):
         status = 404
+    elif isinstance(exc, AttachmentTooLarge):
+        status = 413
     elif isinstance(exc, PreconditionFailed):
         status = 412
     elif isinstance(exc, Conflict):

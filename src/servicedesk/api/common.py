@@ -4,6 +4,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
 from servicedesk.accounts.models import StaffRole, User
@@ -28,15 +29,19 @@ class InvalidReference(DomainError):
 
 
 def reference(model, pk: int | None, field: str):
-    """The ``model`` row a request names by id in ``field``: None for none, 422 if none has it."""
+    """The ``model`` row a request names by id in ``field``: None for none, 422 if none has it.
+
+    ``model`` may be a queryset (``Organisation.objects.visible_to(user)``): a row outside it
+    is answered as one nobody has, so the answer tells nothing of what the caller cannot see."""
     if pk is None:
         return None
-    found = model.objects.filter(pk=pk).first()
+    rows = model if isinstance(model, QuerySet) else model.objects.all()
+    found = rows.filter(pk=pk).first()
     if found is None:
         raise InvalidReference(
             gettext_noop("%(field)s: no %(what)s with id %(id)s."),
             field=field,
-            what=Term(model._meta.verbose_name_raw),
+            what=Term(rows.model._meta.verbose_name_raw),
             id=pk,
         )
     return found

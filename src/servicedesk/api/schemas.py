@@ -1,15 +1,17 @@
 """What the API accepts and answers. Pydantic models via Ninja; OpenAPI is made from these."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
+from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import ConfigDict, StrictInt, StringConstraints, create_model
+from pydantic import AfterValidator, ConfigDict, StrictInt, StringConstraints, create_model
 
 from servicedesk.accounts.models import CustomerRole, SupportLevel
 from servicedesk.api.models import WebhookEvent
 from servicedesk.tickets.models import CategoryKind, Channel, LinkKind
+from servicedesk.tickets.views import MIME_TYPE
 from servicedesk.tickets.workflow import Status
 
 Level = Annotated[int, Field(ge=1, le=4)]
@@ -18,6 +20,29 @@ Text = Annotated[str, StringConstraints(max_length=100_000)]
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
 ]
+
+
+def storable(value: datetime) -> bool:
+    """Whether ``value`` is an instant the database can hold: in UTC, within years 1 to 9999.
+
+    ``0001-01-01T00:00:00+14:00`` is a valid ISO date whose UTC falls in year 0; a naive one
+    is read in the default time zone, as Django reads it."""
+    zone = value.tzinfo or timezone.get_default_timezone()
+    try:
+        value.replace(tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
+def _storable(value: datetime) -> datetime:
+    if not storable(value):
+        raise ValueError("outside the years 1 to 9999 once converted to UTC")
+    return value
+
+
+# Every date and time a request carries: one out of range is a 422 naming its field.
+Instant = Annotated[datetime, AfterValidator(_storable)]
 
 
 def _enum(name: str, values) -> type[StrEnum]:
@@ -185,9 +210,9 @@ class TicketIn(Schema):
     impact: Level | None = None
     requester_email: Email | None = None
     requester_name: Annotated[str, StringConstraints(max_length=200)] = ""
-    organisation: int | None = None
-    product: int | None = None
-    category: int | None = None
+    organisation: Id | None = None
+    product: Id | None = None
+    category: Id | None = None
     channel: ChannelName = ChannelName.API
     steps_to_reproduce: Text = ""
     users_affected: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
@@ -205,14 +230,18 @@ class TicketPatch(Schema):
     present_since: date | None = None
     investigations_done: Text | None = None
     business_impact: Text | None = None
-    product: int | None = None
-    category: int | None = None
-    organisation: int | None = None
+    product: Id | None = None
+    category: Id | None = None
+    organisation: Id | None = None
 
 
 class AttachmentIn(Schema):
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    content_type: Annotated[str, StringConstraints(max_length=100)] = "application/octet-stream"
+    content_type: Annotated[
+        str,
+        StringConstraints(max_length=100, pattern=MIME_TYPE),
+        Field(description="A MIME type (`text/plain`, with parameters if any)."),
+    ] = "application/octet-stream"
     content_base64: str
 
 
@@ -255,8 +284,8 @@ class AssignmentIn(Schema):
     """Who has the ticket: ``assignee`` (a staff user's id, or null to take it back) and,
     when given, the ``group`` it moves to."""
 
-    assignee: int | None = None
-    group: int | None = None
+    assignee: Id | None = None
+    group: Id | None = None
     reason: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
@@ -297,7 +326,7 @@ class OrganisationOut(Schema):
 class ContactIn(Schema):
     email: Email
     name: Annotated[str, StringConstraints(max_length=200)] = ""
-    organisation: int | None = None
+    organisation: Id | None = None
     role: RoleName = RoleName.END_USER
     phone: Annotated[str, StringConstraints(max_length=50)] = ""
     language: Language | None = None
@@ -318,8 +347,8 @@ class ContactOut(Schema):
 
 class ProductIn(Schema):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    vendor: int | None = None
-    default_group: int | None = None
+    vendor: Id | None = None
+    default_group: Id | None = None
     is_active: bool = True
 
 
@@ -334,7 +363,7 @@ class ProductOut(Schema):
 class CategoryIn(Schema):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     kind: CategoryKindName
-    default_group: int | None = None
+    default_group: Id | None = None
 
 
 class CategoryOut(Schema):
@@ -435,12 +464,12 @@ class ImportReply(Schema):
     author_email: Email
     body: Text
     internal: bool = False
-    created_at: datetime
+    created_at: Instant
 
 
 class ImportStatusChange(Schema):
     status: StatusName
-    at: datetime
+    at: Instant
 
 
 class ImportTicket(Schema):
@@ -449,12 +478,12 @@ class ImportTicket(Schema):
     description: Text = ""
     requester_email: Email
     requester_name: Annotated[str, StringConstraints(max_length=200)] = ""
-    organisation: int | None = None
+    organisation: Id | None = None
     status: StatusName = StatusName.NEW
     urgency: Level | None = None
     impact: Level | None = None
-    created_at: datetime
-    updated_at: datetime | None = None
+    created_at: Instant
+    updated_at: Instant | None = None
     thread: Annotated[list[ImportReply], Field(max_length=1000)] = []
     status_history: Annotated[list[ImportStatusChange], Field(max_length=1000)] = []
 

@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 from ninja import Status as Answer
@@ -32,6 +33,7 @@ from servicedesk.api.common import (
 from servicedesk.api.schemas import (
     AssignmentIn,
     Id,
+    Instant,
     LinkIn,
     LinkOut,
     ReplyIn,
@@ -42,6 +44,7 @@ from servicedesk.api.schemas import (
     TicketPage,
     TicketPatch,
     TriageIn,
+    storable,
 )
 from servicedesk.core.errors import DomainError, NotFound
 from servicedesk.sla import selectors as sla_selectors
@@ -88,20 +91,32 @@ def _file(user: User, data: TicketIn) -> Ticket:
             )
         requester = contact_for_email(data.requester_email, name=data.requester_name)
     elif data.requester_email and data.requester_email.lower() != user.email:
-        requester = User.objects.filter(email=data.requester_email.lower(), is_active=True).first()
-        if requester is None or requester.organisation_id != user.organisation_id:
+        # The same answer whether the address is a colleague's or nobody's: a customer learns
+        # nothing of the people it cannot see. An end user files for itself alone; a logger
+        # or customer administrator for the contacts it sees.
+        if not user.sees_whole_organisation:
+            raise InvalidReference(
+                gettext_noop("requester_email: you can only file tickets for yourself.")
+            )
+        requester = (
+            User.objects.visible_to(user)
+            .filter(email=data.requester_email.lower(), is_active=True)
+            .first()
+        )
+        if requester is None:
             raise InvalidReference(
                 gettext_noop("requester_email: not a colleague in your organisation.")
             )
     else:
         requester = user
+    organisations = Organisation.objects.visible_to(user)  # another's: as if none had the id
     return services.create_ticket(
         by=user,
         requester=requester,
         subject=data.subject,
         channel=data.channel if user.is_staff else Channel.API,
         description=data.description,
-        organisation=reference(Organisation, data.organisation, "organisation"),
+        organisation=reference(organisations, data.organisation, "organisation"),
         product=reference(Product, data.product, "product"),
         category=reference(Category, data.category, "category"),
         urgency=data.urgency,
@@ -156,10 +171,15 @@ def _after(cursor: str, ordering: str) -> Q:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         kind, value, number = json.loads(raw)
-        if kind != ordering or not isinstance(number, int):
+        if kind != ordering or not isinstance(number, int) or not -(2**63) <= number < 2**63:
             raise ValueError
-        if value is not None and ordering.lstrip("-") != "number":
+        if ordering.lstrip("-") == "number":
+            pass  # the number alone places the row
+        elif value is not None or ordering != "sla_due":  # only a due time can be none
+            # Ours are aware and within the database's range: others would fail in the query.
             value = datetime.fromisoformat(value)
+            if value.tzinfo is None or not storable(value):
+                raise ValueError
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidQuery(
             gettext_noop("cursor: not a cursor from this listing and ordering.")
@@ -220,7 +240,7 @@ def list_tickets(
     ),
     organisation: Id | None = None,
     product: Id | None = None,
-    updated_since: datetime | None = None,
+    updated_since: Instant | None = None,
     q: str | None = Query(None, max_length=200, description="A number or words of the subject."),
     ordering: str = Query("sla_due", description="One of " + ", ".join(ORDERINGS) + "."),
     cursor: str | None = Query(None, max_length=400),
@@ -249,7 +269,9 @@ def list_tickets(
     elif assignee == "none":
         rows = rows.filter(assignee__isnull=True)
     elif assignee:
-        if not assignee.isdigit() or int(assignee) >= 2**63:
+        # ASCII digits only: "²" and "١٢" are digits to str.isdigit(), and int() refuses the
+        # first and reads the second.
+        if not (assignee.isascii() and assignee.isdigit()) or int(assignee) >= 2**63:
             raise InvalidQuery(gettext_noop("assignee: a user id, `me` or `none`."))
         rows = rows.filter(assignee_id=int(assignee))
     if organisation is not None:
@@ -257,6 +279,8 @@ def list_tickets(
     if product is not None:
         rows = rows.filter(product_id=product)
     if updated_since is not None:
+        if timezone.is_naive(updated_since):  # read as Django reads it, without its warning
+            updated_since = timezone.make_aware(updated_since, timezone.get_default_timezone())
         rows = rows.filter(updated_at__gte=updated_since)
     if q and q.strip():
         words = q.strip()
@@ -297,7 +321,7 @@ def update_ticket(request, response: HttpResponse, number: TicketPath, data: Tic
     for name, model in (
         ("product", Product),
         ("category", Category),
-        ("organisation", Organisation),
+        ("organisation", Organisation.objects.visible_to(user)),
     ):
         if name in changes:
             changes[name] = reference(model, changes[name], name)
