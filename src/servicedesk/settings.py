@@ -5,7 +5,9 @@ Set ``DATABASE_URL`` for PostgreSQL. Helpers fail loudly on malformed values.
 """
 
 import os
+import re
 import secrets
+from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +42,28 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from None
+
+
+def env_int_at_least(name: str, default: int, minimum: int) -> int:
+    value = env_int(name, default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_header(name: str) -> tuple[str, str] | None:
+    """A request header and the value that marks it, ``HTTP_X_FORWARDED_PROTO=https``
+    (``X-Forwarded-Proto=https`` says the same), as Django's ``request.META`` names it."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    header, _sep, value = (part.strip() for part in raw.partition("="))
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", header) or not value:
+        raise ImproperlyConfigured(
+            f"{name} must look like HTTP_X_FORWARDED_PROTO=https, not {raw!r}"
+        )
+    header = header.upper().replace("-", "_")
+    return (header if header.startswith("HTTP_") else f"HTTP_{header}", value)
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -93,6 +117,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",  # its static files: the API docs page is served locally, no CDN
+    "axes",
+    "csp",
     "servicedesk.core",
     "servicedesk.accounts",
     "servicedesk.tickets",
@@ -104,6 +130,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "servicedesk.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -113,6 +140,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "servicedesk.core.middleware.UserLocaleMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a locked-out sign-in into its page
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -271,6 +299,60 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Transport. Off by default so `make run` works on http://127.0.0.1; production behind TLS
+# sets them (`servicedesk check --deploy` says what is missing).
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SERVICEDESK_SECURE_COOKIES", False)
+SECURE_HSTS_SECONDS = env_int_at_least("SERVICEDESK_HSTS_SECONDS", 0, 0)
+# The desk usually has a host of its own (desk.example.com): its subdomains are its own too.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SERVICEDESK_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading is the domain owner's decision (a submission to the browsers' lists, for the
+# whole registrable domain): off unless asked for, and Django's reminder of it is silenced.
+SECURE_HSTS_PRELOAD = env_bool("SERVICEDESK_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# The header a TLS-terminating proxy sets, e.g. HTTP_X_FORWARDED_PROTO=https. Only behind a
+# proxy that always sets or strips it: else a client could claim https itself.
+SECURE_PROXY_SSL_HEADER = env_header("SERVICEDESK_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = env_bool("SERVICEDESK_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^health$"]  # probes check the process over plain http
+# Proxies in front that append the client's address to X-Forwarded-For (0: the address is
+# the connection's). Failed sign-ins are counted per address, so it must be the client's.
+SERVICEDESK_TRUSTED_PROXIES = env_int_at_least("SERVICEDESK_TRUSTED_PROXIES", 0, 0)
+
+# Failed sign-ins (django-axes), on every form that signs in through Django's
+# authenticate(request, ...): the admin's now. After SERVICEDESK_LOGIN_FAILURE_LIMIT failures
+# for one account (from any address), or from one address (for any accounts), sign-in is
+# refused there until SERVICEDESK_LOGIN_COOLOFF_MINUTES have passed since the last failure.
+# A success does not clear the count: it would let someone with an account of their own
+# reset their address's count between guesses. `servicedesk axes_reset_username EMAIL`
+# (or the admin's "Access attempts") lifts a lock at once.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int_at_least("SERVICEDESK_LOGIN_FAILURE_LIMIT", 5, 1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int_at_least("SERVICEDESK_LOGIN_COOLOFF_MINUTES", 15, 1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "servicedesk.accounts.signin.attempted_email"
+AXES_CLIENT_IP_CALLABLE = "servicedesk.accounts.signin.client_address"
+AXES_LOCKOUT_CALLABLE = "servicedesk.accounts.signin.locked_out"
+# No banner on every command's start (an MTA's pipe reads stderr); lockouts are still logged.
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp) on every response: scripts and styles from our own
+# origin only, never inline. The admin's pages add what django-unfold needs (core/csp.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,
