@@ -8,6 +8,7 @@ set -euo pipefail
 # ".so", looked up with ldconfig).
 NEEDS=(
     "dovecot dovecot-imapd" # the IMAP tests start a throwaway dovecot (tests/ports.py)
+    "chromium chromium"     # the browser tests drive Debian's Chromium (tests/browser/)
 )
 
 found() {

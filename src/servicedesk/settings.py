@@ -126,6 +126,9 @@ INSTALLED_APPS = [
     "servicedesk.mail",
     "servicedesk.ops",
     "servicedesk.api",
+    "servicedesk.search",
+    "servicedesk.desk",
+    "servicedesk.portal",
 ]
 
 MIDDLEWARE = [
@@ -204,8 +207,8 @@ def _database() -> dict:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "admin:login"
-LOGIN_REDIRECT_URL = "admin:index"  # the desk at /desk/ will take over
+LOGIN_URL = "signin"  # one sign-in for staff and customers: staff land on the desk
+LOGIN_REDIRECT_URL = "desk:queue"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

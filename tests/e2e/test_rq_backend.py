@@ -8,6 +8,8 @@ from pathlib import Path
 
 import redis
 
+from servicedesk.schedule import SCHEDULE
+
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
@@ -30,10 +32,11 @@ def test_the_scheduler_and_worker_run_the_periodic_jobs_on_redis(tmp_path):
     worker = run("worker", "--batch")
 
     output = worker.stdout + worker.stderr
-    assert queued == 5
+    assert queued == len(SCHEDULE)  # each periodic job once
     assert "path=servicedesk.sla.tasks.sweep_sla state=SUCCESSFUL" in output
     assert "path=servicedesk.mail.tasks.send_due_outbox state=SUCCESSFUL" in output
     assert "path=servicedesk.mail.tasks.poll_mailboxes state=SUCCESSFUL" in output
     assert "path=servicedesk.api.tasks.deliver_due_webhooks state=SUCCESSFUL" in output
     assert "path=servicedesk.ops.tasks.analyze_database state=SUCCESSFUL" in output
+    assert "path=servicedesk.ops.tasks.remove_orphan_files state=SUCCESSFUL" in output
     assert redis.Redis.from_url(REDIS_URL).llen("rq:queue:default") == 0

@@ -639,6 +639,32 @@ def add_comment(
 
 
 @transaction.atomic
+def respond(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    internal: bool = False,
+    channel: str = Channel.DESK,
+    uploads: Sequence[Upload] = (),
+    then_status: str | None = None,
+) -> Comment:
+    """A reply or note, then a status move, as one change ("submit as": reply and set
+    waiting on customer): if the move is refused, the reply is not sent either."""
+    comment = add_comment(
+        ticket=ticket,
+        author=author,
+        body=body,
+        internal=internal,
+        channel=channel,
+        uploads=uploads,
+    )
+    if then_status and then_status != comment.ticket.status:
+        change_status(ticket=comment.ticket, to=then_status, by=author)
+    return comment
+
+
+@transaction.atomic
 def link_tickets(*, source: Ticket, target: Ticket, kind: str, by: User | None) -> TicketLink:
     """Record that ``source`` is <kind> ``target``; both tickets' histories show it."""
     _require_staff(by, gettext_noop("link tickets"))

@@ -1,0 +1,82 @@
+"""The kanban board: open tickets in columns by status. A card moves by drag and drop or by
+its "Move to…" menu, both through ``tickets.services.change_status``: a move the workflow
+refuses is refused here too, with its reason, and the card goes back."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from servicedesk.core import clock
+from servicedesk.core.errors import DomainError
+from servicedesk.desk import queues
+from servicedesk.desk.forms import FilterForm
+from servicedesk.desk.views import _filtered, _ticket_or_404, staff_required
+from servicedesk.tickets import selectors, services
+from servicedesk.tickets.models import StatusChoices
+from servicedesk.tickets.workflow import Actor, Status, allowed_targets
+
+COLUMNS = [*queues.OPEN, Status.RESOLVED]
+PER_COLUMN = 50
+
+
+@require_GET
+@staff_required
+def board(request):
+    now = clock.now()
+    form = FilterForm(request.GET or None)
+    rows = _filtered(selectors.tickets_for(request.user), form).select_related(
+        "assignee", "organisation"
+    )
+    columns = []
+    for status in COLUMNS:
+        cards = list(rows.filter(status=status).order_by("sla_due_at", "number")[:PER_COLUMN])
+        columns.append(
+            {
+                "status": status,
+                "label": StatusChoices(status).label,
+                "cards": [
+                    (card, allowed_targets(Status(card.status), actor=Actor.STAFF))
+                    for card in cards
+                ],
+            }
+        )
+    cells = queues.sla_cells([c for col in columns for c, _ in col["cards"]], now=now)
+    return render(
+        request,
+        "desk/board.html",
+        {
+            "columns": columns,
+            "cells": cells,
+            "form": form,
+            "labels": dict(StatusChoices.choices),
+            "priorities": selectors.priority_labels(),
+        },
+    )
+
+
+@require_POST
+@staff_required
+def move(request, number: str):
+    """Move one card. From the board's script: 204, or 409 with the reason as text. From the
+    menu without script: back to the board with a message."""
+    ticket = _ticket_or_404(request, number)
+    scripted = request.headers.get("X-Requested-With") == "fetch"
+    try:
+        services.change_status(ticket=ticket, to=request.POST.get("to", ""), by=request.user)
+    except DomainError as error:
+        reason = error.localized()
+        if scripted:
+            return HttpResponse(reason, status=409, content_type="text/plain; charset=utf-8")
+        messages.error(request, f"{ticket.reference}: {reason}")
+        return redirect(_back(request))
+    if scripted:
+        return HttpResponse(status=204)
+    messages.success(request, f"{ticket.reference}: {StatusChoices(request.POST['to']).label}")
+    return redirect(_back(request))
+
+
+def _back(request) -> str:
+    back = request.POST.get("back", "")
+    return back if back.startswith(reverse("desk:board")) else reverse("desk:board")

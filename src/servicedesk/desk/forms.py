@@ -1,0 +1,136 @@
+"""The desk's forms: each parses what an agent sent, then the view calls one service."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.accounts.models import Group, User
+from servicedesk.tickets.models import Category, Channel, Product, StatusChoices
+from servicedesk.tickets.selectors import triage_bands
+
+LEVELS = [(n, str(n)) for n in (1, 2, 3, 4)]
+URGENCY = [
+    (1, _("1 — Low: no immediate impact")),
+    (2, _("2 — Medium: immediate impact, with a workaround")),
+    (3, _("3 — High: immediate impact, no workaround")),
+    (4, _("4 — Imperative: business critical")),
+]
+IMPACT = [
+    (1, _("1 — Individual")),
+    (2, _("2 — Minor: a team or department")),
+    (3, _("3 — Significant: a business area")),
+    (4, _("4 — Major: the group")),
+]
+
+
+def staff_choices():
+    return User.objects.filter(is_staff=True, is_active=True).order_by("full_name", "email")
+
+
+class FilterForm(forms.Form):
+    """The queue's filters, from the query string; every field optional."""
+
+    q = forms.CharField(label=_("Text"), required=False, max_length=200)
+    status = forms.MultipleChoiceField(
+        label=_("Status"), required=False, choices=StatusChoices.choices
+    )
+    priority = forms.ChoiceField(label=_("Priority"), required=False)
+    group = forms.ModelChoiceField(label=_("Group"), required=False, queryset=Group.objects.all())
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), required=False, queryset=User.objects.none()
+    )
+    organisation = forms.IntegerField(
+        label=_("Organisation"), required=False, min_value=1, max_value=2**62
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product"), required=False, queryset=Product.objects.all()
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), required=False, queryset=Category.objects.all()
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), required=False, choices=[("", "—"), *Channel.choices]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_choices()
+        self.fields["priority"].choices = [("", "—")] + [(b.key, b.label) for b in triage_bands()]
+
+
+class ComposerForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}))
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[("reply", _("Public reply")), ("note", _("Internal note"))],
+        initial="reply",
+        widget=forms.RadioSelect,
+    )
+    then_status = forms.ChoiceField(label=_("Then set the status to"), required=False)
+    attachments = forms.FileField(label=_("Attachments"), required=False)
+    seen = forms.CharField(widget=forms.HiddenInput)  # the ticket's version the agent saw
+    send_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, statuses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["then_status"].choices = [("", _("(unchanged)"))] + [
+            (s, StatusChoices(s).label) for s in statuses
+        ]
+
+
+class StatusForm(forms.Form):
+    to = forms.ChoiceField(label=_("Status"), choices=StatusChoices.choices)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), required=False, queryset=User.objects.none(), empty_label=_("Nobody")
+    )
+    group = forms.ModelChoiceField(label=_("Group"), required=False, queryset=Group.objects.all())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_choices()
+
+
+class TriageForm(forms.Form):
+    urgency = forms.TypedChoiceField(label=_("Urgency"), choices=URGENCY, coerce=int)
+    impact = forms.TypedChoiceField(label=_("Impact"), choices=IMPACT, coerce=int)
+
+
+class BulkForm(forms.Form):
+    tickets = forms.TypedMultipleChoiceField(coerce=int, choices=())  # numbers, set per request
+    action = forms.ChoiceField(
+        choices=[("assign", _("Assign")), ("status", _("Status")), ("priority", _("Priority"))]
+    )
+    assignee = forms.ModelChoiceField(required=False, queryset=User.objects.none())
+    status = forms.ChoiceField(required=False, choices=[("", "—"), *StatusChoices.choices])
+    urgency = forms.TypedChoiceField(required=False, choices=[("", "—"), *LEVELS], coerce=int)
+    impact = forms.TypedChoiceField(required=False, choices=[("", "—"), *LEVELS], coerce=int)
+
+    def __init__(self, *args, numbers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tickets"].choices = [(n, n) for n in numbers]
+        self.fields["assignee"].queryset = staff_choices()
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80)
+    shared = forms.BooleanField(label=_("Share with every agent"), required=False)
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
+
+
+class CallForm(forms.Form):
+    """Log a call: who rang (an existing contact, by email) and the triage questions."""
+
+    requester_email = forms.EmailField(label=_("Caller's email"))
+    requester_name = forms.CharField(label=_("Caller's name"), required=False, max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=250)
+    description = forms.CharField(
+        label=_("What they said"), widget=forms.Textarea(attrs={"rows": 5})
+    )
+    urgency = forms.TypedChoiceField(label=_("Urgency"), choices=URGENCY, coerce=int)
+    impact = forms.TypedChoiceField(label=_("Impact"), choices=IMPACT, coerce=int)
+    product = forms.ModelChoiceField(
+        label=_("Product"), required=False, queryset=Product.objects.all()
+    )

@@ -1,0 +1,143 @@
+"""The agent's queues: which tickets each shows, how many, and the SLA column of a page.
+
+No rules of its own: a queue is a filter on ``Ticket.objects.visible_to(agent)``; the SLA
+state of a row comes from the clocks and the pure table ``sla.rules.ticket_state``.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.sla import clock as business_clock
+from servicedesk.sla import rules
+from servicedesk.sla.models import TicketClock
+from servicedesk.sla.selectors import calendars_by_id, facts
+from servicedesk.tickets.models import Ticket
+from servicedesk.tickets.workflow import Status
+
+OPEN = [
+    Status.NEW,
+    Status.OPEN,
+    Status.IN_PROGRESS,
+    Status.WAITING_ON_CUSTOMER,
+    Status.WAITING_ON_THIRD_PARTY,
+]
+# "Breaching soon": a running clock due within this much wall time (or already past it).
+SOON = timedelta(hours=4)
+RECENT = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Queue:
+    slug: str
+    label: str
+    where: Callable[[object, datetime], Q]  # (agent, now) -> filter
+
+
+QUEUES: tuple[Queue, ...] = (
+    Queue("open", _("All open"), lambda agent, now: Q(status__in=OPEN)),
+    Queue("mine", _("My tickets"), lambda agent, now: Q(status__in=OPEN, assignee=agent)),
+    Queue(
+        "my-groups",
+        _("My groups"),
+        lambda agent, now: Q(status__in=OPEN, group__members=agent),
+    ),
+    Queue(
+        "unassigned", _("Unassigned"), lambda agent, now: Q(status__in=OPEN, assignee__isnull=True)
+    ),
+    Queue(
+        "breaching",
+        _("Breaching soon"),
+        lambda agent, now: Q(status__in=OPEN, sla_due_at__lte=now + SOON),
+    ),
+    Queue(
+        "waiting-customer",
+        _("Waiting on customer"),
+        lambda agent, now: Q(status=Status.WAITING_ON_CUSTOMER),
+    ),
+    Queue(
+        "waiting-third-party",
+        _("Waiting on third party"),
+        lambda agent, now: Q(status=Status.WAITING_ON_THIRD_PARTY),
+    ),
+    Queue(
+        "resolved",
+        _("Recently resolved"),
+        lambda agent, now: Q(status=Status.RESOLVED, resolved_at__gte=now - RECENT),
+    ),
+)
+BY_SLUG = {q.slug: q for q in QUEUES}
+DEFAULT = "open"
+
+
+def counts(agent, *, now: datetime) -> dict[str, int]:
+    """How many tickets each queue holds, in one query."""
+    visible = Ticket.objects.visible_to(agent)
+    totals = visible.aggregate(
+        **{
+            q.slug.replace("-", "_"): Count("pk", filter=q.where(agent, now), distinct=True)
+            for q in QUEUES
+        }
+    )
+    return {q.slug: totals[q.slug.replace("-", "_")] for q in QUEUES}
+
+
+def tickets(agent, queue: Queue, *, now: datetime) -> QuerySet:
+    return (
+        Ticket.objects.visible_to(agent)
+        .filter(queue.where(agent, now))
+        .distinct()
+        .select_related("organisation", "requester", "assignee", "group")
+    )
+
+
+@dataclass(frozen=True)
+class SlaCell:
+    """The SLA column of a row: the worst state of its running clocks, the nearest due time
+    and the business time left until it (negative once past)."""
+
+    state: str  # ok | warning | breached | met | none
+    paused: bool
+    due_at: datetime | None
+    left: timedelta | None
+
+    @property
+    def css(self) -> str:
+        return "paused" if self.paused else self.state
+
+
+def sla_cells(rows: Sequence[Ticket], *, now: datetime) -> dict[int, SlaCell]:
+    """The SLA column for a page of tickets: two queries whatever the page size."""
+    current: dict[int, dict[str, TicketClock]] = defaultdict(dict)
+    for row in TicketClock.objects.filter(ticket_id__in=[t.pk for t in rows]).order_by(
+        "started_at", "pk"
+    ):
+        current[row.ticket_id][row.kind] = row
+    calendars = calendars_by_id(
+        {c.calendar_id for clocks in current.values() for c in clocks.values() if c.calendar_id},
+        around=now,
+    )
+    cells = {}
+    for ticket in rows:
+        clocks = list(current[ticket.pk].values())
+        overall = rules.ticket_state(map(facts, clocks), now=now)
+        running = [
+            c for c in clocks if facts(c).outcome == rules.Outcome.RUNNING and c.due_at is not None
+        ]
+        nearest = min(running, key=lambda c: c.due_at, default=None)
+        left = None
+        if nearest is not None and not overall.paused:
+            calendar = calendars.get(nearest.calendar_id)
+            if calendar is not None:
+                if now <= nearest.due_at:
+                    left = business_clock.business_time_between(now, nearest.due_at, calendar)
+                else:
+                    left = -business_clock.business_time_between(nearest.due_at, now, calendar)
+        cells[ticket.pk] = SlaCell(
+            str(overall.state), overall.paused, nearest.due_at if nearest else None, left
+        )
+    return cells

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from servicedesk.desk import board, calls, search, views
+
+app_name = "desk"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("queues/<slug:slug>/", views.queue, name="queue-named"),
+    path("filters/", views.save_filter, name="save-filter"),
+    path("filters/<int:pk>/delete/", views.delete_filter, name="delete-filter"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("go/", views.go, name="go"),
+    path("search/", search.search, name="search"),
+    path("board/", board.board, name="board"),
+    path("board/<str:number>/move/", board.move, name="move"),
+    path("calls/new/", calls.log_call, name="call"),
+    path("triage/preview/", views.triage_preview, name="triage-preview"),
+    path("tickets/<str:number>/", views.ticket_page, name="ticket"),
+    path("tickets/<str:number>/reply/", views.reply, name="reply"),
+    path("tickets/<str:number>/status/", views.change_status, name="status"),
+    path("tickets/<str:number>/assign/", views.assign, name="assign"),
+    path("tickets/<str:number>/triage/", views.confirm_triage, name="triage"),
+    path("tickets/<str:number>/ping/", views.ping, name="ping"),
+]

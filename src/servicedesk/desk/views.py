@@ -1,0 +1,428 @@
+"""The agent's pages: queues, the ticket as a conversation, and its actions. Thin: each view
+parses a form, calls one service of ``tickets.services``, and renders a page (or, for htmx,
+the part that changed). A service's refusal is shown with its reason; nothing else decides."""
+
+from datetime import datetime
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from servicedesk.core import clock
+from servicedesk.core.errors import DomainError
+from servicedesk.desk import history, presence, queues
+from servicedesk.desk.forms import (
+    AssignForm,
+    BulkForm,
+    ComposerForm,
+    FilterForm,
+    SavedFilterForm,
+    StatusForm,
+    TriageForm,
+)
+from servicedesk.desk.models import SavedFilter
+from servicedesk.sla import selectors as sla_selectors
+from servicedesk.tickets import selectors, services, triage
+from servicedesk.tickets.models import Channel, Event, StatusChoices, Ticket
+from servicedesk.tickets.references import parse_reference
+from servicedesk.tickets.workflow import Actor, Status, allowed_targets
+
+PAGE_SIZE = 25
+SORTS = {
+    "sla": [F("sla_due_at").asc(nulls_last=True), "number"],
+    "number": ["number"],
+    "-number": ["-number"],
+    "created": ["created_at", "number"],
+    "-created": ["-created_at", "-number"],
+    "updated": ["updated_at", "number"],
+    "-updated": ["-updated_at", "-number"],
+    "score": [F("score").desc(nulls_last=True), "number"],
+}
+
+
+def staff_required(view):
+    """Desk pages are for signed-in staff; anyone else signed in gets a 404, never a 403."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("signin"))
+        if not request.user.is_staff:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _refused(request, error: DomainError) -> None:
+    messages.error(request, error.localized())
+
+
+# -- queues ---------------------------------------------------------------------------------
+
+
+def _filtered(rows, form: FilterForm):
+    if not form.is_valid():
+        return rows
+    data = form.cleaned_data
+    if data["status"]:
+        rows = rows.filter(status__in=data["status"])
+    for name in ("priority", "channel"):
+        if data[name]:
+            rows = rows.filter(**{name: data[name]})
+    for name in ("group", "assignee", "product", "category"):
+        if data[name] is not None:
+            rows = rows.filter(**{name: data[name]})
+    if data["organisation"]:
+        rows = rows.filter(organisation_id=data["organisation"])
+    if data["q"]:
+        words = data["q"].split()
+        for word in words[:8]:
+            rows = rows.filter(Q(subject__icontains=word) | Q(description__icontains=word))
+    return rows
+
+
+@require_GET
+@staff_required
+def queue(request, slug: str = queues.DEFAULT):
+    current = queues.BY_SLUG.get(slug)
+    if current is None:
+        raise Http404
+    now = clock.now()
+    form = FilterForm(request.GET or None)
+    sort = request.GET.get("sort", "sla")
+    rows = _filtered(queues.tickets(request.user, current, now=now), form)
+    rows = rows.order_by(*SORTS.get(sort, SORTS["sla"]))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    tickets = list(page.object_list)
+    cells = queues.sla_cells(tickets, now=now)
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    sort_query = keep.copy()
+    sort_query.pop("sort", None)
+    context = {
+        "queues": queues.QUEUES,
+        "current": current,
+        "counts": queues.counts(request.user, now=now),
+        "page": page,
+        "rows": [(t, cells[t.pk]) for t in tickets],
+        "form": form,
+        "sort": sort,
+        "query": keep.urlencode(),
+        "sort_query": sort_query.urlencode(),
+        "saved": SavedFilter.objects.filter(Q(owner=request.user) | Q(shared=True)).select_related(
+            "owner"
+        ),
+        "save_form": SavedFilterForm(initial={"query": keep.urlencode()}),
+        "bulk": BulkForm(auto_id="bulk-%s"),
+        "priorities": selectors.priority_labels(),
+    }
+    return render(request, "desk/queue.html", context)
+
+
+@require_POST
+@staff_required
+def save_filter(request):
+    form = SavedFilterForm(request.POST)
+    if form.is_valid():
+        SavedFilter.objects.create(owner=request.user, **form.cleaned_data)
+        messages.success(request, _("Filter saved."))
+        return redirect(f"{reverse('desk:queue')}?{form.cleaned_data['query']}")
+    messages.error(request, _("A saved filter needs a name."))
+    return redirect("desk:queue")
+
+
+@require_POST
+@staff_required
+def delete_filter(request, pk: int):
+    SavedFilter.objects.filter(pk=pk, owner=request.user).delete()
+    return redirect("desk:queue")
+
+
+@require_POST
+@staff_required
+def bulk(request):
+    """One action on the selected tickets, each through its service; refusals per ticket."""
+    numbers = [n for n in request.POST.getlist("tickets") if n.isascii() and n.isdigit()]
+    form = BulkForm(request.POST, numbers=numbers)
+    back = request.POST.get("back") or reverse("desk:queue")
+    if not back.startswith("/desk/"):
+        back = reverse("desk:queue")
+    if not form.is_valid():
+        messages.error(request, _("Choose tickets and an action."))
+        return redirect(back)
+    data = form.cleaned_data
+    done, refused = 0, []
+    for ticket in selectors.tickets_for(request.user).filter(number__in=data["tickets"]):
+        try:
+            if data["action"] == "assign":
+                services.assign(ticket=ticket, assignee=data["assignee"], by=request.user)
+            elif data["action"] == "status":
+                services.change_status(ticket=ticket, to=data["status"], by=request.user)
+            else:
+                services.confirm_triage(
+                    ticket=ticket, urgency=data["urgency"], impact=data["impact"], by=request.user
+                )
+            done += 1
+        except DomainError as error:
+            refused.append(f"{ticket.reference}: {error.localized()}")
+    if done:
+        messages.success(
+            request,
+            ngettext("%(count)d ticket changed.", "%(count)d tickets changed.", done)
+            % {"count": done},
+        )
+    for line in refused:
+        messages.error(request, line)
+    return redirect(back)
+
+
+# -- the ticket -----------------------------------------------------------------------------
+
+
+def _number(text: str) -> int | None:
+    return parse_reference(text, settings.SERVICEDESK_TICKET_PREFIX)
+
+
+def _ticket_or_404(request, number: str) -> Ticket:
+    parsed = _number(number)
+    if parsed is None:
+        raise Http404
+    try:
+        return selectors.get_ticket(user=request.user, number=parsed)
+    except DomainError:
+        raise Http404 from None
+
+
+def _version(ticket: Ticket) -> str:
+    return ticket.updated_at.isoformat()
+
+
+def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = None) -> dict:
+    now = clock.now()
+    statuses = allowed_targets(Status(ticket.status), actor=Actor.STAFF)
+    thread = list(selectors.thread(user=request.user, ticket=ticket))
+    events = selectors.history(user=request.user, ticket=ticket).select_related("actor")
+    organisation = ticket.organisation
+    others = []
+    if organisation is not None:
+        others = list(
+            selectors.tickets_for(request.user)
+            .filter(organisation=organisation, status__in=queues.OPEN)
+            .exclude(pk=ticket.pk)
+            .order_by("-created_at")[:5]
+        )
+    proposed, confirmed = ticket.proposed_triage, ticket.confirmed_triage
+    start = confirmed or proposed or (2, 2)
+    return {
+        "ticket": ticket,
+        "thread": thread,
+        "history": history.lines(events),
+        "statuses": statuses,
+        "labels": dict(StatusChoices.choices),
+        "assign_form": AssignForm(
+            initial={"assignee": ticket.assignee_id, "group": ticket.group_id}
+        ),
+        "triage_form": TriageForm(initial={"urgency": start[0], "impact": start[1]}),
+        "proposed": proposed and _assessment(proposed),
+        "confirmed": confirmed and _assessment(confirmed),
+        "bands": selectors.triage_bands(),
+        "composer": composer
+        or ComposerForm(initial={"seen": _version(ticket), "kind": "reply"}, statuses=statuses),
+        "clocks": sla_selectors.ticket_sla(ticket, now=now).values(),
+        "explain": sla_selectors.explain(ticket, now=now),
+        "others": others,
+        "organisation": organisation,
+        "priorities": selectors.priority_labels(),
+        "watchers": presence.others(ticket, request.user, now=now),
+        "links": list(ticket.links_out.select_related("target"))
+        + list(ticket.links_in.select_related("source")),
+    }
+
+
+def _assessment(pair) -> dict:
+    urgency, impact = pair
+    result = triage.assess(urgency=urgency, impact=impact, bands=selectors.triage_bands())
+    label = selectors.priority_labels().get(result.priority, result.priority)
+    return {"urgency": urgency, "impact": impact, "score": result.score, "priority": label}
+
+
+@require_GET
+@staff_required
+def ticket_page(request, number: str):
+    if not number.isdigit():  # SD-10042 and the like: the canonical address
+        ticket = _ticket_or_404(request, number)
+        return redirect("desk:ticket", number=ticket.number)
+    ticket = _ticket_or_404(request, number)
+    presence.seen(ticket, request.user, now=clock.now())
+    return render(request, "desk/ticket.html", _page_context(request, ticket))
+
+
+def _changes_since(request, ticket: Ticket, seen: str) -> list[history.Line]:
+    try:
+        since = datetime.fromisoformat(seen)
+    except ValueError:
+        return history.lines(Event.objects.none())
+    events = selectors.history(user=request.user, ticket=ticket).filter(at__gt=since)
+    return history.lines(events.select_related("actor"))
+
+
+@require_POST
+@staff_required
+def reply(request, number: str):
+    """Reply or note, with attachments, optionally moving the status in the same change. A
+    reply to a ticket that changed since the page was loaded is stopped with what changed."""
+    ticket = _ticket_or_404(request, number)
+    statuses = allowed_targets(Status(ticket.status), actor=Actor.STAFF)
+    form = ComposerForm(request.POST, request.FILES, statuses=statuses)
+    if not form.is_valid():
+        return render(
+            request, "desk/ticket.html", _page_context(request, ticket, composer=form), status=400
+        )
+    data = form.cleaned_data
+    if data["seen"] != _version(ticket) and not data["send_anyway"]:
+        fresh = ComposerForm(
+            initial={**data, "seen": _version(ticket), "send_anyway": True}, statuses=statuses
+        )
+        context = _page_context(request, ticket, composer=fresh)
+        context["stale"] = _changes_since(request, ticket, data["seen"])
+        return render(request, "desk/ticket.html", context, status=409)
+    uploads = [
+        services.Upload(filename=f.name, content_type=f.content_type or "", file=f)
+        for f in request.FILES.getlist("attachments")
+    ]
+    try:
+        services.respond(
+            ticket=ticket,
+            author=request.user,
+            body=data["body"],
+            internal=data["kind"] == "note",
+            channel=Channel.DESK,
+            uploads=uploads,
+            then_status=data["then_status"] or None,
+        )
+    except DomainError as error:
+        _refused(request, error)
+        context = _page_context(request, ticket, composer=form)
+        return render(request, "desk/ticket.html", context, status=409)
+    presence.stopped_typing(ticket, request.user)
+    if data["kind"] == "note":
+        messages.success(request, _("Note added."))
+    else:
+        messages.success(request, _("Reply sent."))
+    return redirect("desk:ticket", number=ticket.number)
+
+
+@require_POST
+@staff_required
+def change_status(request, number: str):
+    ticket = _ticket_or_404(request, number)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                services.change_status(
+                    ticket=ticket,
+                    to=form.cleaned_data["to"],
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            messages.success(request, _("Status changed."))
+        except DomainError as error:
+            _refused(request, error)
+    else:
+        messages.error(request, _("Choose a status."))
+    return redirect("desk:ticket", number=ticket.number)
+
+
+@require_POST
+@staff_required
+def assign(request, number: str):
+    ticket = _ticket_or_404(request, number)
+    if request.POST.get("to") == "me":
+        form = AssignForm({"assignee": request.user.pk, "group": ticket.group_id or ""})
+    else:
+        form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an agent or a group."))
+        return redirect("desk:ticket", number=ticket.number)
+    try:
+        with transaction.atomic():
+            group = form.cleaned_data["group"]
+            if group is not None and group.pk != ticket.group_id:
+                ticket = services.move_to_group(ticket=ticket, group=group, by=request.user)
+            services.assign(ticket=ticket, assignee=form.cleaned_data["assignee"], by=request.user)
+        messages.success(request, _("Assignment saved."))
+    except DomainError as error:
+        _refused(request, error)
+    return redirect("desk:ticket", number=ticket.number)
+
+
+@require_POST
+@staff_required
+def confirm_triage(request, number: str):
+    ticket = _ticket_or_404(request, number)
+    form = TriageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.confirm_triage(ticket=ticket, by=request.user, **form.cleaned_data)
+            messages.success(request, _("Triage confirmed."))
+        except DomainError as error:
+            _refused(request, error)
+    else:
+        messages.error(request, _("Choose an urgency and an impact."))
+    return redirect("desk:ticket", number=ticket.number)
+
+
+@require_GET
+@staff_required
+def triage_preview(request):
+    """The score and priority of an urgency and impact, as the agent chooses them (htmx)."""
+    form = TriageForm(request.GET)
+    result = (
+        _assessment((form.cleaned_data["urgency"], form.cleaned_data["impact"]))
+        if (form.is_valid())
+        else None
+    )
+    return render(request, "desk/_triage_preview.html", {"result": result})
+
+
+@require_POST
+@staff_required
+def ping(request, number: str):
+    """The ticket page's poll: this agent is here (typing or not); who else is (htmx)."""
+    ticket = _ticket_or_404(request, number)
+    now = clock.now()
+    presence.seen(ticket, request.user, now=now, typing=request.POST.get("typing") == "1")
+    changed = request.POST.get("seen") not in (None, "", _version(ticket))
+    return render(
+        request,
+        "desk/_watchers.html",
+        {"watchers": presence.others(ticket, request.user, now=now), "changed": changed},
+    )
+
+
+@require_GET
+@staff_required
+def go(request):
+    """The search box: a ticket number goes straight to the ticket; words to the search."""
+    text = request.GET.get("q", "").strip()
+    number = _number(text)
+    if number is not None and selectors.tickets_for(request.user).filter(number=number).exists():
+        return redirect("desk:ticket", number=number)
+    return redirect(f"{reverse('desk:search')}?{urlencode({'q': text})}")
+
+
+def empty(request) -> HttpResponse:
+    return HttpResponse(status=204)
