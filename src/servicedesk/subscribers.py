@@ -39,4 +39,9 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "servicedesk.mail.notifications.mail_sla_alert",
     ),
     Subscriber("webhooks", None, "servicedesk.api.webhooks.on_events"),
+    Subscriber(
+        "search-index",
+        frozenset({"created", "reply", "note", "field"}),
+        "servicedesk.search.index.on_events",
+    ),
 )

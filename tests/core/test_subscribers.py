@@ -22,6 +22,11 @@ EXPECTED = [
         "servicedesk.mail.notifications.mail_sla_alert",
     ),
     ("webhooks", None, "servicedesk.api.webhooks.on_events"),
+    (
+        "search-index",
+        {"created", "reply", "note", "field"},
+        "servicedesk.search.index.on_events",
+    ),
 ]
 
 

@@ -1,10 +1,12 @@
 """/api/v1/imports: tickets from another desk, with their history (administrators)."""
 
 from django.conf import settings
+from django.db import transaction
 from ninja import Router
 
 from servicedesk.api.common import CHANGE_ERRORS, caller, require_admin
 from servicedesk.api.schemas import ImportResult, ImportTicket
+from servicedesk.search import index as search_index
 from servicedesk.tickets import imports
 from servicedesk.tickets.references import format_reference
 
@@ -39,7 +41,9 @@ def import_tickets(request, data: list[ImportTicket]):
         )
         for t in data
     ]
-    result = imports.import_tickets(items, by=user)
+    with transaction.atomic():  # the import publishes nothing: index what it loaded
+        result = imports.import_tickets(items, by=user)
+        search_index.reindex_numbers(number for _, number in result.created)
     prefix = settings.SERVICEDESK_TICKET_PREFIX
     return {
         "created": len(result.created),

@@ -47,6 +47,7 @@ from servicedesk.api.schemas import (
     storable,
 )
 from servicedesk.core.errors import DomainError, NotFound
+from servicedesk.search import query as search
 from servicedesk.sla import selectors as sla_selectors
 from servicedesk.tickets import selectors, services
 from servicedesk.tickets.models import Category, Channel, Product, Ticket, TicketLink
@@ -241,7 +242,16 @@ def list_tickets(
     organisation: Id | None = None,
     product: Id | None = None,
     updated_since: Instant | None = None,
-    q: str | None = Query(None, max_length=200, description="A number or words of the subject."),
+    q: str | None = Query(
+        None,
+        max_length=200,
+        description=(
+            "A ticket's number or reference (that ticket), or words: the tickets whose "
+            "subject, description or thread (internal notes for staff only) hold every word; "
+            "words of three letters or more also match longer words, accents are ignored. "
+            "The results keep the requested `ordering` and paginate by `cursor`."
+        ),
+    ),
     ordering: str = Query("sla_due", description="One of " + ", ".join(ORDERINGS) + "."),
     cursor: str | None = Query(None, max_length=400),
     limit: int = Query(25, ge=1, le=100),
@@ -287,8 +297,8 @@ def list_tickets(
         number = parse_reference(words, settings.SERVICEDESK_TICKET_PREFIX)
         if number is not None:
             rows = rows.filter(number=number)
-        else:
-            rows = rows.filter(subject__icontains=words)
+        else:  # the full-text index, as the desk's search (not ranked: ``ordering`` holds)
+            rows = search.narrow(rows, user=user, text=words)
     if cursor:
         rows = rows.filter(_after(cursor, ordering))
     ids = _page_ids(rows, ordering, limit + 1)
