@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.accounts.models import Group, User
+from servicedesk.core import labels
 from servicedesk.tickets.models import Category, Channel, Product, StatusChoices
 from servicedesk.tickets.selectors import triage_bands
 
@@ -22,6 +23,13 @@ IMPACT = [
 ]
 
 
+class GroupChoiceField(forms.ModelChoiceField):
+    """Groups by name in the reader's language (the shipped ones are translated)."""
+
+    def label_from_instance(self, obj) -> str:
+        return labels.shown(obj.name)
+
+
 def staff_choices():
     return User.objects.filter(is_staff=True, is_active=True).order_by("full_name", "email")
 
@@ -34,7 +42,7 @@ class FilterForm(forms.Form):
         label=_("Status"), required=False, choices=StatusChoices.choices
     )
     priority = forms.ChoiceField(label=_("Priority"), required=False)
-    group = forms.ModelChoiceField(label=_("Group"), required=False, queryset=Group.objects.all())
+    group = GroupChoiceField(label=_("Group"), required=False, queryset=Group.objects.all())
     assignee = forms.ModelChoiceField(
         label=_("Assignee"), required=False, queryset=User.objects.none()
     )
@@ -54,7 +62,9 @@ class FilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_choices()
-        self.fields["priority"].choices = [("", "—")] + [(b.key, b.label) for b in triage_bands()]
+        self.fields["priority"].choices = [("", "—")] + [
+            (b.key, labels.shown(b.label)) for b in triage_bands()
+        ]
 
 
 class ComposerForm(forms.Form):
@@ -86,7 +96,7 @@ class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("Assignee"), required=False, queryset=User.objects.none(), empty_label=_("Nobody")
     )
-    group = forms.ModelChoiceField(label=_("Group"), required=False, queryset=Group.objects.all())
+    group = GroupChoiceField(label=_("Group"), required=False, queryset=Group.objects.all())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from servicedesk.core import clock
+from servicedesk.core import clock, labels
 from servicedesk.core.errors import DomainError
 from servicedesk.desk import history, presence, queues
 from servicedesk.desk.forms import (
@@ -254,7 +254,7 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
 def _assessment(pair) -> dict:
     urgency, impact = pair
     result = triage.assess(urgency=urgency, impact=impact, bands=selectors.triage_bands())
-    label = selectors.priority_labels().get(result.priority, result.priority)
+    label = labels.shown(selectors.priority_labels().get(result.priority, result.priority))
     return {"urgency": urgency, "impact": impact, "score": result.score, "priority": label}
 
 

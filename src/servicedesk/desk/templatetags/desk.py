@@ -69,3 +69,9 @@ def when(value) -> str:
     from servicedesk.desk.history import when as moment
 
     return moment(value) if value else "—"
+
+
+@register.filter
+def shown(name: str) -> str:
+    """A name the desk shipped (a support group, a category) in the reader's language."""
+    return labels.shown(name) if name else ""
