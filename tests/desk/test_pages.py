@@ -297,3 +297,28 @@ class TestLogACall:
         answer = desk.post("/desk/calls/new/", {"requester_email": "x@y.example"})
         assert answer.status_code == 400
         assert not Ticket.objects.exists()
+
+
+class TestCannedReplies:
+    def test_a_macro_is_inserted_with_its_placeholders_filled(self, desk, ticket_a):
+        from servicedesk.desk.models import Macro
+
+        macro = Macro.objects.create(
+            name="Restart", body="Hello {requester_name}, about {ticket}: please restart. {unknown}"
+        )
+        answer = desk.get(
+            f"/desk/tickets/{ticket_a.number}/macro/", {"macro": macro.pk, "body": "Hi."}
+        )
+        text = answer.content.decode()
+        assert f"Hi.\n\nHello Bob Customer, about {ticket_a.reference}: please restart." in text
+        assert "{unknown}" in text  # an unknown placeholder stays as typed
+        assert (
+            desk.get(f"/desk/tickets/{ticket_a.number}/macro/", {"macro": "x"}).status_code == 404
+        )
+
+    def test_the_composer_offers_the_macros(self, desk, ticket_a):
+        from servicedesk.desk.models import Macro
+
+        Macro.objects.create(name="Restart", body="Please restart.")
+        page = desk.get(f"/desk/tickets/{ticket_a.number}/").content.decode()
+        assert "Insert a canned reply" in page and "Restart" in page

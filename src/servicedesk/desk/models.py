@@ -43,3 +43,21 @@ class SavedFilter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Macro(models.Model):
+    """A canned reply. Placeholders filled from the ticket when inserted: {requester_name},
+    {ticket} (its reference), {subject}, {due} (the nearest due time, in the reader's zone),
+    {agent} (who inserts it)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    body = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

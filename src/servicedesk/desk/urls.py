@@ -22,4 +22,5 @@ urlpatterns = [
     path("tickets/<str:number>/assign/", views.assign, name="assign"),
     path("tickets/<str:number>/triage/", views.confirm_triage, name="triage"),
     path("tickets/<str:number>/ping/", views.ping, name="ping"),
+    path("tickets/<str:number>/macro/", views.macro, name="macro"),
 ]

@@ -31,7 +31,7 @@ from servicedesk.desk.forms import (
     StatusForm,
     TriageForm,
 )
-from servicedesk.desk.models import SavedFilter
+from servicedesk.desk.models import Macro, SavedFilter
 from servicedesk.sla import selectors as sla_selectors
 from servicedesk.tickets import selectors, services, triage
 from servicedesk.tickets.models import Channel, Event, StatusChoices, Ticket
@@ -246,6 +246,7 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         "organisation": organisation,
         "priorities": selectors.priority_labels(),
         "watchers": presence.others(ticket, request.user, now=now),
+        "macros": Macro.objects.only("pk", "name"),
         "links": list(ticket.links_out.select_related("target"))
         + list(ticket.links_in.select_related("source")),
     }
@@ -396,6 +397,38 @@ def triage_preview(request):
         else None
     )
     return render(request, "desk/_triage_preview.html", {"result": result})
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"  # an unknown placeholder stays as typed
+
+
+@require_GET
+@staff_required
+def macro(request, number: str):
+    """The composer's text with a canned reply inserted, its placeholders filled (htmx)."""
+    ticket = _ticket_or_404(request, number)
+    wanted = request.GET.get("macro", "")
+    chosen = (
+        Macro.objects.filter(pk=int(wanted)).first()
+        if wanted.isascii() and wanted.isdigit()
+        else None
+    )
+    if chosen is None:
+        raise Http404
+    due = ticket.sla_due_at
+    values = _Blank(
+        requester_name=ticket.requester.display_name,
+        ticket=ticket.reference,
+        subject=ticket.subject,
+        due=history.when(due) if due else "—",
+        agent=request.user.display_name,
+    )
+    current = request.GET.get("body", "")
+    text = chosen.body.format_map(values) if "{" in chosen.body else chosen.body
+    body = f"{current.rstrip()}\n\n{text}" if current.strip() else text
+    return render(request, "desk/_composer_body.html", {"body": body})
 
 
 @require_POST
