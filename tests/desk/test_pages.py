@@ -322,3 +322,11 @@ class TestCannedReplies:
         Macro.objects.create(name="Restart", body="Please restart.")
         page = desk.get(f"/desk/tickets/{ticket_a.number}/").content.decode()
         assert "Insert a canned reply" in page and "Restart" in page
+
+
+def test_the_board_filters_like_a_queue(desk, alice, bob):
+    mine = make_ticket(requester=bob, subject="Mine")
+    services.assign(ticket=mine, assignee=alice, by=alice)
+    make_ticket(requester=bob, subject="Someone else's")
+    columns = desk.get("/desk/board/", {"assignee": alice.pk}).context["columns"]
+    assert [card.subject for col in columns for card, _ in col["cards"]] == ["Mine"]
