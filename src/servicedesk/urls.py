@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -15,7 +14,7 @@ urlpatterns = [
     path("password/reset/", signin.PasswordReset.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
+        signin.PasswordResetDone.as_view(),
         name="password_reset_done",
     ),
     path(
@@ -25,7 +24,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
+        signin.PasswordResetComplete.as_view(),
         name="password_reset_complete",
     ),
     path("desk/", include("servicedesk.desk.urls")),

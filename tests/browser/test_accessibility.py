@@ -17,11 +17,6 @@ from tests.factories import StaffFactory, make_ticket
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SERIOUS = {"serious", "critical"}
-RESET_PAGES_BUG = (
-    "The password reset pages render django.contrib.admin's registration/password_reset_*.html"
-    " (admin is above servicedesk.desk in INSTALLED_APPS): unfold's admin layout, refused by"
-    " the desk's Content-Security-Policy, with a modal overlay that blocks the form."
-)
 AXE = Axe()
 
 
@@ -130,7 +125,6 @@ def test_the_sign_in_page_and_the_portal_have_no_serious_accessibility_violation
     assert errors == [], "\n".join(errors)
 
 
-@pytest.mark.xfail(strict=True, reason=RESET_PAGES_BUG)
 def test_the_password_reset_pages_have_no_serious_accessibility_violation(browser_for):
     visitor = browser_for(None)
     findings: dict[str, list[str]] = {}

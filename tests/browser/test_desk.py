@@ -46,12 +46,6 @@ def test_an_agent_signs_in_and_goes_to_a_ticket_by_its_number(browser_for, alice
     expect(page.get_by_role("heading", level=1)).to_contain_text(ticket.subject)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/password/reset/ renders django.contrib.admin's template (unfold's admin layout,"
-    " refused by the CSP, its modal overlay over the form), not the desk's: admin is above"
-    " servicedesk.desk in INSTALLED_APPS",
-)
 def test_a_visitor_asks_for_a_new_password_from_the_sign_in_page(browser_for, alice):
     visitor = browser_for(None)
     page = visitor.page
@@ -240,3 +234,22 @@ def test_question_mark_lists_the_shortcuts_and_slash_goes_to_the_search(browser_
     expect(dialog).to_be_hidden()
     page.keyboard.press("/")
     expect(page.get_by_role("searchbox", name="Ticket number or words")).to_be_focused()
+
+
+def test_single_key_shortcuts_can_be_turned_off(browser_for, alice, ticket):
+    agent = browser_for(alice)
+    page = agent.page
+    agent.go("/desk/")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    page.keyboard.press("?")
+    page.get_by_label("Single-key shortcuts on").uncheck()
+    page.keyboard.press("Escape")
+
+    agent.go("/desk/")  # the choice is kept in this browser
+    page.keyboard.press("?")
+    page.keyboard.press("/")
+
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("searchbox", name="Ticket number or words")).not_to_be_focused()
+    page.get_by_role("button", name="Shortcuts").click()  # still reachable by its button
+    expect(page.get_by_label("Single-key shortcuts on")).not_to_be_checked()

@@ -91,7 +91,7 @@ def test_the_download_url_sends_anonymous_visitors_to_log_in(client, public):
     response = client.get(f"/attachments/{public.pk}/")
 
     assert response.status_code == 302
-    assert response["Location"] == f"/admin/login/?next=/attachments/{public.pk}/"
+    assert response["Location"] == f"/login/?next=/attachments/{public.pk}/"
 
 
 def test_the_requester_downloads_a_public_attachment(client, public, bob):

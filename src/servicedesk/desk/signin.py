@@ -82,7 +82,7 @@ def sign_in(request):
         return redirect(_next(request, form.user))
     return render(
         request,
-        "registration/login.html",
+        "desk/signin/login.html",
         {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
         status=200 if request.method == "GET" or form.is_valid() else 400,
     )
@@ -111,12 +111,23 @@ class OutboxPasswordResetForm(PasswordResetForm):
         queue_email(to=[to_email], subject=subject, body_text=body, new_key=True)
 
 
+# The desk's own templates (the admin's registration/ ones would win by app order).
 class PasswordReset(auth_views.PasswordResetView):
     form_class = OutboxPasswordResetForm
     success_url = reverse_lazy("password_reset_done")
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
+    template_name = "desk/signin/password_reset_form.html"
+    email_template_name = "desk/signin/password_reset_email.txt"
+    subject_template_name = "desk/signin/password_reset_subject.txt"
+
+
+class PasswordResetDone(auth_views.PasswordResetDoneView):
+    template_name = "desk/signin/password_reset_done.html"
 
 
 class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("password_reset_complete")
+    template_name = "desk/signin/password_reset_confirm.html"
+
+
+class PasswordResetComplete(auth_views.PasswordResetCompleteView):
+    template_name = "desk/signin/password_reset_complete.html"

@@ -31,8 +31,23 @@
     if (radio && body) { radio.checked = true; body.focus(); }
   }
 
+  // WCAG 2.1.4: single-key shortcuts can be turned off (kept in this browser).
+  const KEYS = "servicedesk.shortcuts";
+  function keysOn() { return window.localStorage.getItem(KEYS) !== "off"; }
+
+  document.addEventListener("change", (event) => {
+    if (event.target.id === "keys-on") {
+      window.localStorage.setItem(KEYS, event.target.checked ? "on" : "off");
+    }
+  });
+  document.addEventListener("DOMContentLoaded", () => {
+    const box = document.getElementById("keys-on");
+    if (box) box.checked = keysOn();
+  });
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || inField(event.target)) return;
+    if (!keysOn()) return;
     const key = event.key;
     if (key === "?") {
       const dialog = document.getElementById("shortcuts");
