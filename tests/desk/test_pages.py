@@ -330,3 +330,19 @@ def test_the_board_filters_like_a_queue(desk, alice, bob):
     make_ticket(requester=bob, subject="Someone else's")
     columns = desk.get("/desk/board/", {"assignee": alice.pk}).context["columns"]
     assert [card.subject for col in columns for card, _ in col["cards"]] == ["Mine"]
+
+
+def test_tickets_are_linked_from_the_page(desk, bob, ticket_a):
+    other = make_ticket(requester=bob, subject="Same problem")
+    desk.post(
+        f"/desk/tickets/{ticket_a.number}/links/",
+        {"kind": "duplicate_of", "target": other.reference},
+    )
+    page = desk.get(f"/desk/tickets/{ticket_a.number}/").content.decode()
+    assert f">{other.reference}</a>" in page and "Duplicate of" in page
+    refused = desk.post(
+        f"/desk/tickets/{ticket_a.number}/links/",
+        {"kind": "related", "target": "999999"},
+        follow=True,
+    )
+    assert _messages(refused) == ["No ticket with that number."]

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.accounts.models import Group, User
 from servicedesk.core import labels
-from servicedesk.tickets.models import Category, Channel, Product, StatusChoices
+from servicedesk.tickets.models import Category, Channel, LinkKind, Product, StatusChoices
 from servicedesk.tickets.selectors import triage_bands
 
 LEVELS = [(n, str(n)) for n in (1, 2, 3, 4)]
@@ -144,3 +144,8 @@ class CallForm(forms.Form):
     product = forms.ModelChoiceField(
         label=_("Product"), required=False, queryset=Product.objects.all()
     )
+
+
+class LinkForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Link"), choices=LinkKind.choices)
+    target = forms.CharField(label=_("Ticket"), max_length=40)

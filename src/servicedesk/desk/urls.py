@@ -23,4 +23,5 @@ urlpatterns = [
     path("tickets/<str:number>/triage/", views.confirm_triage, name="triage"),
     path("tickets/<str:number>/ping/", views.ping, name="ping"),
     path("tickets/<str:number>/macro/", views.macro, name="macro"),
+    path("tickets/<str:number>/links/", views.link, name="link"),
 ]

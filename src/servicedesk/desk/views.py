@@ -27,6 +27,7 @@ from servicedesk.desk.forms import (
     BulkForm,
     ComposerForm,
     FilterForm,
+    LinkForm,
     SavedFilterForm,
     StatusForm,
     TriageForm,
@@ -245,6 +246,7 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         "others": others,
         "organisation": organisation,
         "priorities": selectors.priority_labels(),
+        "link_form": LinkForm(),
         "watchers": presence.others(ticket, request.user, now=now),
         "macros": Macro.objects.only("pk", "name"),
         "links": list(ticket.links_out.select_related("target"))
@@ -397,6 +399,30 @@ def triage_preview(request):
         else None
     )
     return render(request, "desk/_triage_preview.html", {"result": result})
+
+
+@require_POST
+@staff_required
+def link(request, number: str):
+    ticket = _ticket_or_404(request, number)
+    form = LinkForm(request.POST)
+    target_number = _number(form.data.get("target", "")) if form.is_valid() else None
+    target = (
+        selectors.tickets_for(request.user).filter(number=target_number).first()
+        if target_number
+        else None
+    )
+    if target is None:
+        messages.error(request, _("No ticket with that number."))
+    else:
+        try:
+            services.link_tickets(
+                source=ticket, target=target, kind=form.cleaned_data["kind"], by=request.user
+            )
+            messages.success(request, _("Linked."))
+        except DomainError as error:
+            _refused(request, error)
+    return redirect("desk:ticket", number=ticket.number)
 
 
 class _Blank(dict):
