@@ -253,3 +253,19 @@ def test_single_key_shortcuts_can_be_turned_off(browser_for, alice, ticket):
     expect(page.get_by_role("searchbox", name="Ticket number or words")).not_to_be_focused()
     page.get_by_role("button", name="Shortcuts").click()  # still reachable by its button
     expect(page.get_by_label("Single-key shortcuts on")).not_to_be_checked()
+
+
+def test_j_and_k_on_a_ticket_go_to_the_next_and_previous_of_the_queue(browser_for, alice, bob):
+    with DATABASE_TURN:
+        first = make_ticket(requester=bob, subject="First in the queue")
+        second = make_ticket(requester=bob, subject="Second in the queue")
+    agent = browser_for(alice)
+    page = agent.page
+    agent.go("/desk/?sort=number")
+    page.get_by_role("link", name=first.reference).click()
+    expect(page).to_have_url(f"{agent.base}/desk/tickets/{first.number}/")
+
+    page.keyboard.press("j")
+    expect(page).to_have_url(f"{agent.base}/desk/tickets/{second.number}/")
+    page.keyboard.press("k")
+    expect(page).to_have_url(f"{agent.base}/desk/tickets/{first.number}/")

@@ -25,6 +25,22 @@
     all[row].querySelector("a").focus();
   }
 
+  // The last list of tickets seen (a queue, search results), for j/k on a ticket page.
+  const LIST = "servicedesk.list";
+
+  function rememberList() {
+    const links = rows().map((tr) => tr.querySelector("a").getAttribute("href"));
+    if (links.length) window.sessionStorage.setItem(LIST, JSON.stringify(links));
+  }
+
+  function neighbour(step) {
+    let links = [];
+    try { links = JSON.parse(window.sessionStorage.getItem(LIST) || "[]"); } catch (e) { links = []; }
+    const here = links.indexOf(window.location.pathname);
+    const next = links[here + step];
+    if (here !== -1 && next) window.location = next;
+  }
+
   function composeAs(kind) {
     const radio = document.querySelector(`#composer input[name=kind][value=${kind}]`);
     const body = document.querySelector("#composer textarea");
@@ -55,6 +71,9 @@
     } else if (key === "/") {
       const box = document.querySelector("[data-shortcut='/']");
       if (box) { box.focus(); box.select(); event.preventDefault(); }
+    } else if ((key === "j" || key === "k") && document.querySelector("[data-ticket]")) {
+      neighbour(key === "j" ? 1 : -1);  // on a ticket: the next one of the last list seen
+      event.preventDefault();
     } else if (key === "j") { select(row + 1); event.preventDefault(); }
     else if (key === "k") { select(row - 1); event.preventDefault(); }
     else if (key === "r") { composeAs("reply"); event.preventDefault(); }
@@ -144,5 +163,6 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-board]").forEach(setUpBoard);
+    rememberList();
   });
 })();
