@@ -175,3 +175,14 @@ def test_the_first_sweep_sends_no_sla_mail_for_the_demo_history(db):
 
     assert (fresh.number, "first_response") in swept.breaches
     assert _sla_mail().filter(ticket=fresh).exists()
+
+
+def test_the_demo_has_canned_replies_with_placeholders(db):
+    from servicedesk.desk.models import Macro
+    from servicedesk.ops import demo
+
+    demo.load_macros()
+    demo.load_macros()  # safe to run twice
+
+    assert Macro.objects.count() == len(demo.MACROS)
+    assert all("{requester_name}" in m.body for m in Macro.objects.all())

@@ -29,6 +29,7 @@ from servicedesk.accounts.models import (
     VendorKind,
 )
 from servicedesk.core import clock
+from servicedesk.desk.models import Macro
 from servicedesk.search import index as search_index
 from servicedesk.tickets import imports
 from servicedesk.tickets.models import (
@@ -515,8 +516,35 @@ def load(*, base_tickets: int = 63) -> bool:
     if is_loaded():
         return False
     load_people()
+    load_macros()
     add_tickets(base_tickets, seed=42, cycle=True, days=90)
     return True
+
+
+MACROS = (
+    (
+        "Ask for a screenshot and steps",
+        "Hello {requester_name},\n\nThank you for reporting {ticket}. To look into it, could "
+        "you send us a screenshot of the error and the steps that lead to it?\n\nBest "
+        "regards,\n{agent}",
+    ),
+    (
+        "Fixed: please confirm",
+        "Hello {requester_name},\n\nWe have applied a fix for {ticket} ({subject}). Could you "
+        "confirm it works for you? Without an answer we will close the ticket.\n\n{agent}",
+    ),
+    (
+        "Escalated to the vendor",
+        "Hello {requester_name},\n\nWe have escalated {ticket} to the vendor and will update "
+        "you by {due} at the latest.\n\n{agent}",
+    ),
+)
+
+
+def load_macros() -> None:
+    """The desk's canned replies (managed in the admin), with their placeholders."""
+    for name, body in MACROS:
+        Macro.objects.get_or_create(name=name, defaults={"body": body})
 
 
 def logins() -> list[tuple[str, str]]:
