@@ -295,6 +295,10 @@ SERVICEDESK_MAIL_TRUSTED_AUTHSERV_IDS = [
 ]
 # The same rule for customer senders (off: a customer is who their From says).
 SERVICEDESK_MAIL_VERIFY_CUSTOMERS = env_bool("SERVICEDESK_MAIL_VERIFY_CUSTOMERS", False)
+# The desk's public address, for the links in emails (signed login links, ratings).
+SERVICEDESK_BASE_URL = env_str("SERVICEDESK_BASE_URL", "http://127.0.0.1:8000")
+# How long a signed link in an email works (it signs in once).
+SERVICEDESK_LINK_DAYS = env_int_at_least("SERVICEDESK_LINK_DAYS", 7, 1)
 # Larger inbound messages are kept raw and quarantined, never parsed.
 SERVICEDESK_MAIL_MAX_BYTES = env_int("SERVICEDESK_MAIL_MAX_BYTES", 40 * 1024 * 1024)
 

@@ -1,7 +1,6 @@
-from django.urls import path
-
-from servicedesk.portal import views
+from servicedesk.portal import access, rating, views
 
 app_name = "portal"
 
-urlpatterns = [path("", views.home, name="home")]
+# Each module of the portal declares its own pages.
+urlpatterns = [*views.urlpatterns, *access.urlpatterns, *rating.urlpatterns]

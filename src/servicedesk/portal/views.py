@@ -3,7 +3,7 @@ they may see (the portal of the next issue builds on it)."""
 
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
 from servicedesk.tickets import selectors
@@ -19,3 +19,6 @@ def home(request):
         .order_by("-created_at", "-number")[:50]
     )
     return render(request, "portal/home.html", {"rows": rows})
+
+
+urlpatterns = [path("", home, name="home")]

@@ -1,0 +1,3 @@
+"""The portal: access pages (being built)."""
+
+urlpatterns: list = []

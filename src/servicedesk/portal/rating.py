@@ -1,0 +1,3 @@
+"""The portal: rating pages (being built)."""
+
+urlpatterns: list = []
