@@ -299,6 +299,16 @@ SERVICEDESK_MAIL_VERIFY_CUSTOMERS = env_bool("SERVICEDESK_MAIL_VERIFY_CUSTOMERS"
 SERVICEDESK_BASE_URL = env_str("SERVICEDESK_BASE_URL", "http://127.0.0.1:8000")
 # How long a signed link in an email works (it signs in once).
 SERVICEDESK_LINK_DAYS = env_int_at_least("SERVICEDESK_LINK_DAYS", 7, 1)
+# Closing the loop (SPEC §8): a resolved ticket's requester is asked to confirm; without an
+# answer, up to SERVICEDESK_CLOSING_REMINDERS reminders every SERVICEDESK_CLOSING_INTERVAL_DAYS
+# business days of the ticket's calendar, then the ticket closes by itself.
+SERVICEDESK_CLOSING_REMINDERS = env_int_at_least("SERVICEDESK_CLOSING_REMINDERS", 3, 0)
+SERVICEDESK_CLOSING_INTERVAL_DAYS = env_int_at_least("SERVICEDESK_CLOSING_INTERVAL_DAYS", 2, 1)
+# A customer may re-open a resolved or closed ticket within this many days; later, a new one.
+SERVICEDESK_REOPEN_DAYS = env_int_at_least("SERVICEDESK_REOPEN_DAYS", 14, 0)
+# Status look-ups at /status/: more than this many an hour from one address or for one
+# number are refused (with the same page).
+SERVICEDESK_STATUS_LOOKUPS_PER_HOUR = env_int_at_least("SERVICEDESK_STATUS_LOOKUPS_PER_HOUR", 10, 1)
 # Larger inbound messages are kept raw and quarantined, never parsed.
 SERVICEDESK_MAIL_MAX_BYTES = env_int("SERVICEDESK_MAIL_MAX_BYTES", 40 * 1024 * 1024)
 
