@@ -82,10 +82,13 @@ def _postgres_insert() -> str:
     body = ", ".join(
         [*(part(f"t.{name}") for name in _TICKET_TEXTS), part(thread("NOT "), latest=True)]
     )
-    vector = (
-        f"setweight(to_tsvector('{CONFIG}', s.subject), 'A') || "
-        f"setweight(to_tsvector('{CONFIG}', s.body), 'B') || "
-        f"setweight(to_tsvector('{CONFIG}', s.notes), 'C')"
+    # Punctuation becomes a space first: PostgreSQL's parser would read "XX-1" as "xx-1",
+    # "xx" and "-1", and "mail.example.com" as one host, while a search is cut into plain
+    # words (terms.words), as SQLite's unicode61 cuts the text. Letters are never touched.
+    vector = " || ".join(
+        f"setweight(to_tsvector('{CONFIG}', regexp_replace(s.{name}, '[[:punct:]]', ' ', 'g')), "
+        f"'{weight}')"
+        for name, weight in (("subject", "A"), ("body", "B"), ("notes", "C"))
     )
     return (
         f"INSERT INTO {TABLE} (ticket_id, subject, body, notes, vector) "
