@@ -38,6 +38,21 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         frozenset({"sla_warning", "sla_breach"}),
         "servicedesk.mail.notifications.mail_sla_alert",
     ),
+    Subscriber(
+        "resolution-mail",
+        frozenset({"status"}),
+        "servicedesk.mail.closing.mail_resolution",
+    ),
+    Subscriber(
+        "closing-reminder-mail",
+        frozenset({"closing_reminder"}),
+        "servicedesk.mail.closing.mail_closing_reminder",
+    ),
+    Subscriber(
+        "auto-closed-mail",
+        frozenset({"auto_closed"}),
+        "servicedesk.mail.closing.mail_auto_closed",
+    ),
     Subscriber("webhooks", None, "servicedesk.api.webhooks.on_events"),
     Subscriber(
         "search-index",

@@ -21,6 +21,13 @@ EXPECTED = [
         {"sla_warning", "sla_breach"},
         "servicedesk.mail.notifications.mail_sla_alert",
     ),
+    ("resolution-mail", {"status"}, "servicedesk.mail.closing.mail_resolution"),
+    (
+        "closing-reminder-mail",
+        {"closing_reminder"},
+        "servicedesk.mail.closing.mail_closing_reminder",
+    ),
+    ("auto-closed-mail", {"auto_closed"}, "servicedesk.mail.closing.mail_auto_closed"),
     ("webhooks", None, "servicedesk.api.webhooks.on_events"),
     (
         "search-index",

@@ -181,6 +181,7 @@ def test_every_scheduled_job_is_a_task_and_the_scheduler_enqueues_each_once(
         "outbox-retry",
         "mail-poll",
         "webhook-retry",
+        "closing-sweep",
         "db-analyze",
         "orphan-files",
     }

@@ -11,7 +11,7 @@ from servicedesk.accounts.models import Group
 from servicedesk.core.errors import PermissionDenied
 from servicedesk.sla import services as sla
 from servicedesk.sla.models import TicketClock
-from servicedesk.tickets import services, triage
+from servicedesk.tickets import closing_services, services, triage
 from servicedesk.tickets.models import (
     Attachment,
     Comment,
@@ -384,6 +384,54 @@ def test_event_sla_warning_and_sla_breach_are_recorded_by_the_sweep(ticket_a, ki
 
     new, at = {"due": row.due_at.isoformat(), "clock": row.pk}, getattr(row, moment)
     assert _row(_last(ticket_a, kind)) == (None, kind, "first_response", None, new, at)
+
+
+def test_event_closing_reminder_is_recorded_by_the_closing_sweep(ticket_a, alice, settings):
+    settings.SERVICEDESK_CLOSING_REMINDERS, settings.SERVICEDESK_CLOSING_INTERVAL_DAYS = 3, 2
+    services.change_status(ticket=ticket_a, to="resolved", by=alice)
+    due, following = (
+        datetime(2026, 11, 18, 9, 0, tzinfo=UTC),
+        datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+    )
+
+    closing_services.sweep_closing(now=due)
+
+    new = {
+        "reminder": 1,
+        "of": 3,
+        "resolved_at": NOW.isoformat(),
+        "next": following.isoformat(),
+        "closes": False,
+    }
+    event = _last(ticket_a, EventKind.CLOSING_REMINDER)
+    assert _row(event) == (None, "closing_reminder", "closing", None, new, due)
+
+
+def test_event_auto_closed_follows_the_unanswered_reminders(ticket_a, alice, settings):
+    settings.SERVICEDESK_CLOSING_REMINDERS, settings.SERVICEDESK_CLOSING_INTERVAL_DAYS = 0, 2
+    services.change_status(ticket=ticket_a, to="resolved", by=alice)
+
+    closing_services.sweep_closing(now=datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
+
+    new = {"reminders": 0}
+    assert _row(_last(ticket_a, EventKind.AUTO_CLOSED)) == (
+        None,
+        "auto_closed",
+        "closing",
+        None,
+        new,
+        NOW,
+    )
+    assert Ticket.objects.get(pk=ticket_a.pk).status == "closed"
+
+
+def test_event_rated_records_the_customers_rating(ticket_a, alice, bob):
+    services.change_status(ticket=ticket_a, to="resolved", by=alice)
+
+    closing_services.rate(ticket=ticket_a, by=bob, value="good", comment="Quick, thanks.")
+
+    new = {"value": "good", "commented": True}
+    assert _row(_last(ticket_a, EventKind.RATED)) == (bob, "rated", "rating", None, new, NOW)
 
 
 def test_each_event_kind_has_its_own_test():

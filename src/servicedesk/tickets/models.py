@@ -428,6 +428,9 @@ class EventKind(models.TextChoices):
     SLA_MET = "sla_met", _("SLA target met")
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACH = "sla_breach", _("SLA breached")
+    CLOSING_REMINDER = "closing_reminder", _("Reminder to confirm the resolution")
+    AUTO_CLOSED = "auto_closed", _("Closed automatically")
+    RATED = "rated", _("Rated")
 
 
 class EventQuerySet(models.QuerySet):
@@ -481,3 +484,49 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.field}".strip()
+
+
+class RatingValue(models.TextChoices):
+    GOOD = "good", _("Good")
+    BAD = "bad", _("Bad")
+
+
+class RatingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "RatingQuerySet":
+        """Staff see every rating; a customer their own, on tickets they may still see."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(by=user, ticket__in=Ticket.objects.visible_to(user).values("pk"))
+
+
+class Rating(models.Model):
+    """A customer's satisfaction with how a ticket was handled (SPEC §8): good or bad, with
+    an optional comment. One per ticket and person; rating again replaces it."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="ratings", verbose_name=_("ticket")
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("rated by"),
+    )
+    value = models.CharField(_("rating"), max_length=4, choices=RatingValue.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("rated"))
+
+    objects = RatingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "by"], name="one_rating_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_value_display()} ({self.ticket_id})"
