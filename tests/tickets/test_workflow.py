@@ -41,12 +41,14 @@ STAFF_MOVES = {
 # or confirms the resolution.
 CUSTOMER_MOVES = {(WAIT_CUSTOMER, OPEN), (RESOLVED, OPEN), (RESOLVED, CLOSED)}
 # The desk's automation does what a customer's reply does, closes a resolved ticket after
-# the unanswered attempts, and closes one that waited on a customer who never answered.
+# the unanswered attempts, closes one that waited on a customer who never answered, and
+# re-opens a closed ticket for its customer within the re-open window.
 SYSTEM_MOVES = {
     (WAIT_CUSTOMER, OPEN),
     (RESOLVED, OPEN),
     (RESOLVED, CLOSED),
     (WAIT_CUSTOMER, CLOSED),
+    (CLOSED, OPEN),
 }
 # Closing work that was never resolved (spam, duplicate, withdrawn) and re-opening a closed
 # ticket are deliberate: they need a reason.

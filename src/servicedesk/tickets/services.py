@@ -8,7 +8,7 @@ Services return the ticket as it now is.
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
@@ -332,12 +332,19 @@ def _store_uploads(
 
 
 def _move(
-    ticket: Ticket, *, to: workflow.Status, by: User | None, at: datetime, reason: str = ""
+    ticket: Ticket,
+    *,
+    to: workflow.Status,
+    by: User | None,
+    at: datetime,
+    reason: str = "",
+    actor: workflow.Actor | None = None,
 ) -> list[Event]:
     """Apply a status move the workflow allows, pausing or resuming the SLA clocks; return
-    its events (not yet saved)."""
+    its events (not yet saved). ``actor``: who the workflow judges, when the desk's
+    automation acts on ``by``'s behalf (a customer's re-opening)."""
     old = ticket.status
-    workflow.check_transition(workflow.Status(old), to, actor=actor_of(by), reason=reason)
+    workflow.check_transition(workflow.Status(old), to, actor=actor or actor_of(by), reason=reason)
     ticket.status = to
     if to == workflow.Status.RESOLVED:
         ticket.resolved_at = at
@@ -370,6 +377,34 @@ def change_status(*, ticket: Ticket, to: str, by: User | None, reason: str = "")
     ticket = _locked(ticket, by)
     now = clock.now()
     events = _move(ticket, to=target, by=by, at=now, reason=reason)
+    ticket.updated_at = now
+    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
+    _record(events)
+    return ticket
+
+
+@transaction.atomic
+def reopen(*, ticket: Ticket, by: User, reason: str, within_days: int) -> Ticket:
+    """A customer re-opens their resolved or closed ticket, with a reason, within
+    ``within_days`` days of its resolution (of its closing, once closed); later, they open a
+    new ticket. Closed to open is the desk's move: its automation makes it on the customer's
+    behalf, inside the window only, and the history names the customer with their reason."""
+    if not reason.strip():
+        raise workflow.TransitionNotAllowed(gettext_noop("Say why you re-open the ticket."))
+    ticket = _locked(ticket, by)
+    if ticket.status not in (workflow.Status.RESOLVED, workflow.Status.CLOSED):
+        raise workflow.TransitionNotAllowed(gettext_noop("This ticket is still open."))
+    now = clock.now()
+    since = ticket.closed_at if ticket.status == workflow.Status.CLOSED else ticket.resolved_at
+    if since is not None and now - since > timedelta(days=within_days):
+        raise workflow.TransitionNotAllowed(
+            gettext_noop(
+                "This ticket ended more than %(days)s days ago: please open a new ticket."
+            ),
+            days=within_days,
+        )
+    actor = workflow.Actor.SYSTEM if by is not None and not by.is_staff else None
+    events = _move(ticket, to=workflow.Status.OPEN, by=by, at=now, reason=reason, actor=actor)
     ticket.updated_at = now
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
     _record(events)

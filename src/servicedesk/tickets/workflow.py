@@ -90,8 +90,9 @@ TRANSITIONS: dict[tuple[Status, Status], Rule] = {
     (S.RESOLVED, S.OPEN): Rule(_EVERYONE),
     (S.RESOLVED, S.IN_PROGRESS): Rule(_STAFF),
     (S.RESOLVED, S.CLOSED): Rule(_EVERYONE),
-    # Re-opening a closed ticket is a deliberate act of the desk.
-    (S.CLOSED, S.OPEN): Rule(_STAFF, needs_reason=True),
+    # Re-opening a closed ticket is a deliberate act of the desk, or of its automation on
+    # the customer's behalf within the re-open window (services.reopen), with a reason.
+    (S.CLOSED, S.OPEN): Rule(_STAFF_SYSTEM, needs_reason=True),
 }
 
 
