@@ -251,6 +251,7 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         "macros": Macro.objects.only("pk", "name"),
         "links": list(ticket.links_out.select_related("target"))
         + list(ticket.links_in.select_related("source")),
+        "ratings": ticket.ratings.select_related("by"),
     }
 
 

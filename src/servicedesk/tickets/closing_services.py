@@ -131,7 +131,7 @@ def _act(ticket_id: int, *, now: datetime) -> closing.Step | None:
                     "of": settings.SERVICEDESK_CLOSING_REMINDERS,
                     "resolved_at": ticket.resolved_at.isoformat(),
                     "next": following.due_at.isoformat(),
-                    "closes": following.action == closing.Action.CLOSE,
+                    "closes": step.number >= settings.SERVICEDESK_CLOSING_REMINDERS,
                 },
             )
             Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
