@@ -336,10 +336,10 @@ def new_ticket(request):
         form = TicketForm(initial=initial, user=user)
         return render(request, "portal/new.html", _new_context(form))
 
-    form = TicketForm(request.POST, request.FILES, user=user)
     if "check" in request.POST:  # the no-script preview: the same page, the priority shown
-        form.is_valid()
+        form = TicketForm(initial=request.POST.dict(), user=user)  # unbound: no errors yet
         return render(request, "portal/new.html", _new_context(form, checked=True))
+    form = TicketForm(request.POST, request.FILES, user=user)
     if not form.is_valid():
         return render(request, "portal/new.html", _new_context(form), status=400)
     data = form.cleaned_data
