@@ -346,3 +346,9 @@ def test_tickets_are_linked_from_the_page(desk, bob, ticket_a):
         follow=True,
     )
     assert _messages(refused) == ["No ticket with that number."]
+
+
+def test_a_met_target_reads_as_words_in_the_history(desk, alice, ticket_a):
+    services.respond(ticket=ticket_a, author=alice, body="On it.")  # meets the first response
+    page = desk.get(f"/desk/tickets/{ticket_a.number}/").content.decode()
+    assert "SLA target met: First response" in page

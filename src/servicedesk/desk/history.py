@@ -67,6 +67,12 @@ def _value(value, *, field: str) -> str:
     return str(value)
 
 
+def _clock_label(kind: str) -> str:
+    from servicedesk.sla.models import ClockKind
+
+    return str(ClockKind(kind).label) if kind in ClockKind.values else kind.replace("_", " ")
+
+
 def _what(event: Event) -> str:
     kind = event.kind
     if kind in (EventKind.STATUS, EventKind.ASSIGNEE, EventKind.GROUP, EventKind.FIELD):
@@ -82,8 +88,9 @@ def _what(event: Event) -> str:
             "impact": new.get("impact", "—"),
         }
     if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACH, EventKind.SLA_MET):
-        new = event.new or {}
-        return f"{EventKind(kind).label}: {new.get('kind', '').replace('_', ' ')}" + (
+        new = event.new if isinstance(event.new, dict) else {}
+        clock = new.get("kind") or event.field  # the clock's kind ("first_response", …)
+        return f"{EventKind(kind).label}: {_clock_label(clock)}" + (
             " — " + _("due %(time)s") % {"time": when(new["due"])} if new.get("due") else ""
         )
     if kind in (EventKind.LINK, EventKind.UNLINK):
