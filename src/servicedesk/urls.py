@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from servicedesk.api.api import api
 from servicedesk.desk import signin
 from servicedesk.ops.views import health
+from servicedesk.portal import access
 from servicedesk.tickets.views import download_attachment
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
     ),
     path("desk/", include("servicedesk.desk.urls")),
     path("portal/", include("servicedesk.portal.urls")),
+    path("status/", access.status, name="status"),
     path("health", health, name="health"),
     path("attachments/<int:attachment_id>/", download_attachment, name="attachment-download"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -41,15 +41,21 @@ def test_customer_mail_desk_reply_and_customer_answer_stay_on_one_ticket(bob, al
     services.add_comment(
         ticket=ticket, author=alice, body="Looks like the known SDK bug", internal=True
     )
-    _ack, triaged, reply = _delivered(smtp)
+    _ack, triaged, reply, copy = _delivered(smtp)
 
-    assert len(smtp.received) == 3  # the internal note never left
+    assert len(smtp.received) == 4  # the internal note never left
     assert "score 6 of 16" in triaged.get_content()  # seed 004: the confirmed score, by mail
     assert triaged["In-Reply-To"] == "<q1@alpha.example>"
     assert "Looks like the known SDK bug" not in reply.as_string()
     assert "Please send the trace log." in reply.get_content()
     assert ticket.subject_token in reply["Subject"]
-    assert reply["Cc"] == "manager@alpha.example"
+    # The copied address gets the reply on its own, without the requester's login link.
+    assert reply["To"] == "bob@alpha.example" and reply["Cc"] is None
+    assert copy["To"] == "manager@alpha.example"
+    assert "/portal/enter/" in reply.get_content()
+    assert "Please send the trace log." in copy.get_content()
+    assert "/portal/enter/" not in copy.get_content()
+    assert copy["In-Reply-To"] == "<q1@alpha.example>"
     assert reply["In-Reply-To"] == "<q1@alpha.example>"
     assert "<q1@alpha.example>" in reply["References"]
     assert reply["Message-ID"] != ack["Message-ID"]

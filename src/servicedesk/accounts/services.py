@@ -8,7 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_noop
 
 from servicedesk.accounts.models import CustomerRole, EmailDomain, Organisation, User
-from servicedesk.core.errors import Conflict, DomainError
+from servicedesk.accounts.selectors import is_customer_admin
+from servicedesk.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 
 def organisation_domain(email: str) -> EmailDomain | None:
@@ -192,4 +193,95 @@ def create_contact(
         raise Conflict(
             gettext_noop("%(email)s is already a user."), code="duplicate", email=email
         ) from None
+    return contact
+
+
+# ---- The customer administrator's people ------------------------------------------------
+
+
+def _check_manager(by: User) -> None:
+    if not is_customer_admin(by):
+        raise PermissionDenied(
+            gettext_noop("Only a customer administrator manages the organisation's contacts.")
+        )
+
+
+@transaction.atomic
+def invite_contact(*, by: User, email: str, full_name: str = "", role: str) -> User:
+    """A contact of ``by``'s organisation, made by its customer administrator, who is then
+    sent an invitation to choose a password (by the caller: accounts sends no mail).
+
+    The address's domain need not be the organisation's. An address that belongs to staff,
+    to another organisation or already to this one is refused; a contact of no organisation
+    (someone who wrote to the desk from an address no organisation owns) joins this one."""
+    _check_manager(by)
+    email = email.strip().lower()
+    if role not in CustomerRole.values:
+        raise InvalidAccount(gettext_noop("Unknown role %(role)r."), role=role)
+    existing = User.objects.select_for_update().filter(email=email).first()
+    if existing is None:
+        return create_contact(email=email, name=full_name, organisation=by.organisation, role=role)
+    if existing.is_staff or (
+        existing.organisation_id and existing.organisation_id != by.organisation_id
+    ):
+        raise Conflict(
+            gettext_noop(
+                "%(email)s belongs to someone outside your organisation. Ask the service "
+                "desk if they should move to it."
+            ),
+            code="duplicate",
+            email=email,
+        )
+    if existing.organisation_id == by.organisation_id:
+        raise Conflict(
+            gettext_noop(
+                "%(email)s is already one of your contacts: send their invitation again "
+                "from the list."
+            ),
+            code="duplicate",
+            email=email,
+        )
+    existing.organisation = by.organisation
+    existing.customer_role = role
+    existing.full_name = existing.full_name or full_name.strip()
+    existing.save(update_fields=["organisation", "customer_role", "full_name"])
+    return existing
+
+
+@transaction.atomic
+def change_role(*, by: User, contact: User, role: str) -> User:
+    """Give ``contact`` another customer role (end user, designated logger, customer
+    administrator). Only a customer administrator of the contact's organisation may, and
+    the organisation keeps at least one active customer administrator."""
+    _check_manager(by)
+    if contact.is_staff or contact.organisation_id != by.organisation_id:
+        raise NotFound(gettext_noop("No such contact."))
+    if role not in CustomerRole.values:
+        raise InvalidAccount(gettext_noop("Unknown role %(role)r."), role=role)
+    # Lock the organisation's administrators: two of them demoting each other at once must
+    # not leave it with none.
+    admins = list(
+        User.objects.select_for_update()
+        .filter(
+            organisation_id=by.organisation_id,
+            customer_role=CustomerRole.CUSTOMER_ADMIN,
+            is_active=True,
+            is_staff=False,
+        )
+        .values_list("pk", flat=True)
+    )
+    contact = User.objects.select_for_update().get(pk=contact.pk)
+    if contact.customer_role == role:
+        return contact
+    if role != CustomerRole.CUSTOMER_ADMIN and set(admins) <= {contact.pk}:
+        raise Conflict(
+            gettext_noop(
+                "%(email)s is the organisation's last customer administrator: make someone "
+                "else one first."
+            ),
+            code="last_admin",
+            email=contact.email,
+        )
+    contact.customer_role = role
+    contact.save(update_fields=["customer_role"])
     return contact

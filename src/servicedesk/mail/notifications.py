@@ -7,6 +7,10 @@ and time zone, with a Message-ID of ours and In-Reply-To/References pointing at 
 customer's mail, so their client threads it and their answer comes back to the same ticket.
 The wording lives in the templates of ``mail/templates/mail/``. Internal notes never reach
 this module: their events are of another kind, and ``_public_reply`` refuses them anyway.
+
+A customer's own mail carries a signed login link (``core.links``): one click from the email
+to the ticket. It is theirs alone, so the people copied on a reply get their own message,
+without it; staff never get one (they sign in with their password).
 """
 
 import secrets
@@ -18,11 +22,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import ngettext
 
 from servicedesk.accounts.models import User
+from servicedesk.core import links
 from servicedesk.core.labels import shown
 from servicedesk.mail.models import InboundMessage
 from servicedesk.mail.outbox import queue_email
@@ -80,6 +86,20 @@ def _language(person: User) -> str:
 
 def _when(moment, zone: ZoneInfo) -> str:
     return date_format(timezone.localtime(moment, zone), "DATETIME_FORMAT")
+
+
+def login_link(person: User, ticket: Ticket | None = None) -> str:
+    """A link that signs ``person`` in once and opens ``ticket``; "" for staff and for
+    inactive people (staff sign in with their password only)."""
+    if person.is_staff or not person.is_active:
+        return ""
+    token = links.login_token(person, ticket_number=ticket.number if ticket else None)
+    return links.absolute(reverse("portal:enter", args=[token]))
+
+
+def _link_context(person: User, ticket: Ticket) -> dict:
+    """The login link of a customer's mail about ``ticket`` (none for staff), for templates."""
+    return {"login_link": login_link(person, ticket), "link_days": settings.SERVICEDESK_LINK_DAYS}
 
 
 def _render(template: str, context: dict) -> tuple[str, str]:
@@ -144,6 +164,7 @@ def _acknowledge(ticket: Ticket, *, clocks, in_reply_to: str) -> None:
                 "first_response": first_response,
                 "zone": str(zone),
                 "desk_name": _desk_name(),
+                **_link_context(requester, ticket),
             },
         )
     # A new ticket's only mail is the one that opened it: no need to look for others.
@@ -183,16 +204,28 @@ def _public_reply(comment: Comment) -> None:
     copied = [a for a in ticket.cc if a.lower() != requester.email.lower()]
     with translation.override(_language(requester)):
         author = comment.author.display_name if comment.author else _desk_name()
-        subject, body = _render(
-            "mail/reply.txt", {"comment": comment, "ticket": ticket, "author": author}
+        context = {"comment": comment, "ticket": ticket, "author": author}
+        subject, body = _render("mail/reply.txt", {**context, **_link_context(requester, ticket)})
+        if copied:  # the same reply without the requester's login link
+            copy_subject, copy_body = _render("mail/reply.txt", context)
+    _mail_in_thread(ticket, subject, body, dedupe_key=f"reply:{comment.pk}")
+    if copied:
+        queue_email(
+            to=copied,
+            subject=copy_subject,
+            body_text=copy_body,
+            headers=_thread_headers(ticket),
+            message_id=new_message_id(ticket),
+            ticket=ticket,
+            dedupe_key=f"reply-copy:{comment.pk}",
         )
-    _mail_in_thread(ticket, subject, body, cc=copied, dedupe_key=f"reply:{comment.pk}")
 
 
 def _mail_in_thread(
     ticket: Ticket, subject: str, body: str, *, dedupe_key: str, cc: Sequence[str] = ()
 ) -> None:
-    """Mail the requester (and ``cc``) in the ticket's email thread, once per ``dedupe_key``."""
+    """Mail the requester (and ``cc``) in the ticket's email thread, once per ``dedupe_key``.
+    A body with the requester's login link goes to them alone (no ``cc``)."""
     queue_email(
         to=[ticket.requester.email],
         cc=list(cc),
@@ -228,6 +261,7 @@ def mail_confirmed_triage(events: Sequence[Event], hints: Mapping[str, Any]) -> 
                     "dues": _running_dues(clocks, zone),
                     "zone": str(zone),
                     "desk_name": _desk_name(),
+                    **_link_context(requester, ticket),
                 },
             )
         _mail_in_thread(ticket, subject, body, dedupe_key=f"triage:{event.pk}")
