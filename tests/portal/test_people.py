@@ -171,3 +171,10 @@ def test_staff_are_not_found_through_the_page(admin_signed_in, alice):
         admin_signed_in.post(f"/portal/people/{alice.pk}/role/", {"role": "end_user"}).status_code
         == 404
     )
+
+
+def test_the_portal_header_offers_people_to_customer_administrators_only(client, bob, bob_admin):
+    client.force_login(bob_admin)
+    assert 'href="/portal/people/"' in client.get("/portal/").content.decode()
+    client.force_login(bob)
+    assert 'href="/portal/people/"' not in client.get("/portal/").content.decode()

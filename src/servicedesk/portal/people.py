@@ -50,7 +50,7 @@ def _page(request, form: InviteForm, *, status: int = 200):
     return render(
         request,
         "portal/people.html",
-        {"contacts": contacts, "form": form, "roles": CustomerRole.choices},
+        {"contacts": contacts, "form": form, "roles": CustomerRole.choices, "section": "people"},
         status=status,
     )
 
