@@ -19,7 +19,7 @@ from servicedesk.tickets import closing_services, services
 from servicedesk.tickets.closing_services import RatingNotOpen
 from servicedesk.tickets.models import Event, EventKind, Rating
 from servicedesk.tickets.services import InvalidTicket
-from tests.factories import make_ticket
+from tests.factories import CustomerFactory, make_ticket
 
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 
@@ -278,3 +278,12 @@ def test_a_customer_sees_only_their_own_ratings(resolved, bob, bob_admin, charli
 
     assert [r.by for r in closing_services.ratings_of(resolved, user=bob)] == [bob]
     assert closing_services.ratings_of(resolved, user=charlie) == []
+
+
+def test_the_link_page_speaks_the_language_of_the_person_it_is_for(client, bob, alice):
+    kari = CustomerFactory(email="kari@alpha.example", organisation=bob.organisation, language="nb")
+    ticket = services.change_status(ticket=make_ticket(requester=kari), to="resolved", by=alice)
+
+    page = client.get(link(ticket, kari)).content.decode()
+
+    assert '<html lang="nb">' in page

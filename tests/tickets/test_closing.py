@@ -3,9 +3,11 @@ days of the ticket's calendar, and the sweep on the database at frozen times (S4
 policy: Mon–Thu 08:30–17:00, Fri 08:30–16:00 Europe/London; Critical on 24×7)."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -296,3 +298,16 @@ def test_tickets_that_are_not_resolved_are_left_alone(ticket_a, alice):
 
     assert (result.reminded, result.closed) == ([], [])
     assert Ticket.objects.get(pk=ticket_a.pk).status == "waiting_on_customer"
+
+
+def test_the_command_runs_one_sweep_and_says_what_it_did(resolved):
+    out = StringIO()
+    with at(REMINDER_1):
+        call_command("closing", "sweep", stdout=out)
+        call_command("closing", "sweep", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        f"{resolved.reference}: reminder 1",
+        "1 reminded, 0 closed.",
+        "0 reminded, 0 closed.",
+    ]

@@ -21,6 +21,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -81,6 +82,8 @@ def _from_token(request, token: str) -> tuple[Ticket, User, str]:
 def rate_by_link(request, token: str):
     """GET: what the click will record, and a comment field; POST: record it, thank."""
     ticket, person, value = _from_token(request, token)
+    if not request.user.is_authenticated:  # one click from their email: their language
+        translation.activate(person.language or settings.LANGUAGE_CODE)
     if request.method == "GET":
         form = RatingForm(initial={"value": value})
         return render(request, "portal/rate.html", {"form": form, "ticket": ticket})
