@@ -129,6 +129,8 @@ def test_the_mail_is_in_the_requesters_language_and_time_zone(org_b, alice):
     sweep(REMINDERS[0])
 
     resolution, reminder = mails(ticket)[1:]
+    assert resolution.subject == f"{ticket.subject_token} Løst: {ticket.subject}"
+    assert reminder.subject.startswith(f"{ticket.subject_token} Påminnelse 1 av 3: er det løst?")
     for mail in (resolution, reminder):
         assert mail.body_text.startswith(f"Hei {kari.display_name},")  # nb's greeting
         assert "(Europe/Oslo)" in mail.body_text

@@ -13,10 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
-from servicedesk.core import links
 from servicedesk.mail.notifications import (
     _desk_name,
     _language,
@@ -24,20 +22,11 @@ from servicedesk.mail.notifications import (
     _render,
     _when,
     _zone,
+    login_link,
 )
 from servicedesk.portal.rating import rating_link
 from servicedesk.tickets.models import Event, RatingValue, Ticket
 from servicedesk.tickets.workflow import Status
-
-
-def ticket_link(ticket: Ticket) -> str:
-    """A login link that signs the requester in once and opens the ticket on the portal."""
-    token = links.login_token(ticket.requester, ticket_number=ticket.number)
-    try:
-        path = reverse("portal:enter", args=[token])
-    except NoReverseMatch:  # the portal's access pages may not be installed yet
-        path = f"/portal/enter/{token}/"
-    return links.absolute(path)
 
 
 def _context(ticket: Ticket, *, rating: bool) -> dict[str, Any]:
@@ -48,7 +37,7 @@ def _context(ticket: Ticket, *, rating: bool) -> dict[str, Any]:
         "requester": requester,
         "zone": str(zone),
         "desk_name": _desk_name(),
-        "ticket_link": ticket_link(ticket),
+        "ticket_link": login_link(requester, ticket),
         "link_days": settings.SERVICEDESK_LINK_DAYS,
         "resolved": _when(ticket.resolved_at, zone) if ticket.resolved_at else "",
     }
