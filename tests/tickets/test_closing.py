@@ -311,3 +311,35 @@ def test_the_command_runs_one_sweep_and_says_what_it_did(resolved):
         "1 reminded, 0 closed.",
         "0 reminded, 0 closed.",
     ]
+
+
+def test_an_imported_resolution_is_history_and_never_reminded(bob):
+    """A ticket resolved in another desk, brought in by the import (as the demo is): its
+    customer is never asked to confirm, reminded or told it closed."""
+    from servicedesk.tickets.imports import Item, StatusChange, import_tickets
+
+    long_ago = datetime(2026, 9, 1, 10, tzinfo=UTC)
+    import_tickets(
+        [
+            Item(
+                external_id="old-1",
+                subject="Solved in the old desk",
+                description="…",
+                requester_email=bob.email,
+                created_at=long_ago,
+                status="resolved",
+                status_history=(StatusChange("resolved", long_ago + timedelta(days=1)),),
+            )
+        ],
+        by=None,
+    )
+    ticket = Ticket.objects.get(external_id="old-1")
+    assert ticket.resolved_at and ticket.confirmation_asked_at is None
+
+    closing_services.sweep_closing(now=long_ago + timedelta(days=60))
+
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved"
+    assert not Event.objects.filter(
+        ticket=ticket, kind__in=[EventKind.CLOSING_REMINDER, EventKind.AUTO_CLOSED]
+    ).exists()

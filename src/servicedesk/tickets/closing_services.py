@@ -95,7 +95,10 @@ def _candidates(*, batch: int):
     """Resolved tickets with their reminders so far, in batches by id (one query a batch)."""
     reminders = _reminders_since_resolution()
     rows = Ticket.objects.filter(
-        status=workflow.Status.RESOLVED, resolved_at__isnull=False
+        # resolved by the desk (an imported resolution is history: it never enters the loop)
+        status=workflow.Status.RESOLVED,
+        resolved_at__isnull=False,
+        confirmation_asked_at__isnull=False,
     ).annotate(
         sent=Subquery(reminders.values("ticket").annotate(n=Count("pk")).values("n")[:1]),
         last=Subquery(reminders.order_by("-at").values("at")[:1]),
@@ -114,7 +117,12 @@ def _act(ticket_id: int, *, now: datetime) -> closing.Step | None:
     nothing (on SQLite, writing transactions queue whole)."""
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-        if ticket is None or ticket.status != workflow.Status.RESOLVED or not ticket.resolved_at:
+        if (
+            ticket is None
+            or ticket.status != workflow.Status.RESOLVED
+            or not ticket.resolved_at
+            or not ticket.confirmation_asked_at
+        ):
             return None  # re-opened or closed in the meantime
         sent, last = _reminders(ticket)
         step = _step(ticket, sent=sent, last=last, now=now)

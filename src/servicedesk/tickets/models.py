@@ -237,6 +237,8 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # Set when the desk resolves the ticket (not by an import): the closing loop's start.
+    confirmation_asked_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
@@ -254,6 +256,11 @@ class Ticket(models.Model):
             models.Index(fields=["updated_at"], name="ticket_updated"),
             models.Index(fields=["created_at"], name="ticket_created"),
             models.Index(fields=["sla_due_at", "number"], name="ticket_sla_due"),
+            models.Index(
+                fields=["confirmation_asked_at"],
+                name="ticket_awaiting_confirmation",
+                condition=Q(confirmation_asked_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -65,6 +65,10 @@ def actor_of(user: User | None) -> workflow.Actor:
     return workflow.Actor.STAFF if user.is_staff else workflow.Actor.CUSTOMER
 
 
+# What a status move changes on the ticket row.
+STATUS_FIELDS = ["status", "resolved_at", "closed_at", "confirmation_asked_at", "updated_at"]
+
+
 def _require_staff(user: User | None, action: str) -> None:
     if user is not None and not user.is_staff:
         raise PermissionDenied(
@@ -346,6 +350,9 @@ def _move(
     old = ticket.status
     workflow.check_transition(workflow.Status(old), to, actor=actor or actor_of(by), reason=reason)
     ticket.status = to
+    # Resolved here and now: the closing loop asks the requester to confirm (imported
+    # resolutions are history and never enter it).
+    ticket.confirmation_asked_at = at if to == workflow.Status.RESOLVED else None
     if to == workflow.Status.RESOLVED:
         ticket.resolved_at = at
     elif to == workflow.Status.CLOSED:
@@ -378,7 +385,7 @@ def change_status(*, ticket: Ticket, to: str, by: User | None, reason: str = "")
     now = clock.now()
     events = _move(ticket, to=target, by=by, at=now, reason=reason)
     ticket.updated_at = now
-    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
+    ticket.save(update_fields=STATUS_FIELDS)
     _record(events)
     return ticket
 
@@ -406,7 +413,7 @@ def reopen(*, ticket: Ticket, by: User, reason: str, within_days: int) -> Ticket
     actor = workflow.Actor.SYSTEM if by is not None and not by.is_staff else None
     events = _move(ticket, to=workflow.Status.OPEN, by=by, at=now, reason=reason, actor=actor)
     ticket.updated_at = now
-    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
+    ticket.save(update_fields=STATUS_FIELDS)
     _record(events)
     return ticket
 
@@ -668,7 +675,7 @@ def add_comment(
     if desk_reply:
         events += sla.on_public_reply(ticket=ticket, by=author, at=now)
     ticket.updated_at = now
-    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
+    ticket.save(update_fields=STATUS_FIELDS)
     _record(events)
     return comment
 
