@@ -352,3 +352,19 @@ def test_a_met_target_reads_as_words_in_the_history(desk, alice, ticket_a):
     services.respond(ticket=ticket_a, author=alice, body="On it.")  # meets the first response
     page = desk.get(f"/desk/tickets/{ticket_a.number}/").content.decode()
     assert "SLA target met: First response" in page
+
+
+def test_my_groups_lists_each_ticket_once_and_counts_it_once(desk, alice, bob):
+    from tests.factories import GroupFactory
+
+    first, second = GroupFactory(), GroupFactory()
+    first.members.add(alice)
+    second.members.add(alice, StaffFactory())
+    ticket = make_ticket(requester=bob, subject="In my group")
+    services.move_to_group(ticket=ticket, group=first, by=alice)
+    make_ticket(requester=bob, subject="In nobody's group")
+
+    answer = desk.get("/desk/queues/my-groups/")
+
+    assert [t.subject for t, _ in answer.context["rows"]] == ["In my group"]
+    assert answer.context["counts"]["my-groups"] == 1

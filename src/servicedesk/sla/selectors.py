@@ -93,13 +93,18 @@ def target_for(policy: Policy | None, priority: str) -> PolicyTarget | None:
     return targets.get(priority)
 
 
-def pauses_for(ticket_id: int, kind: str) -> list[tuple[datetime, datetime | None]]:
-    """The pauses that hold a clock of ``kind``: waiting on the customer holds every clock;
-    the time spent resolved holds the resolution clock (it resumes if the ticket re-opens)."""
+def _holds(kind: str) -> list[str]:
+    """The pause reasons that hold a clock of ``kind``: waiting on the customer holds every
+    clock; the time spent resolved holds the resolution clock (it resumes on re-opening)."""
     reasons = [PauseReason.WAITING_ON_CUSTOMER]
     if kind == ClockKind.RESOLUTION:
         reasons.append(PauseReason.RESOLVED)
-    rows = Pause.objects.filter(ticket_id=ticket_id, reason__in=reasons)
+    return reasons
+
+
+def pauses_for(ticket_id: int, kind: str) -> list[tuple[datetime, datetime | None]]:
+    """The pauses that hold a clock of ``kind`` (``_holds``)."""
+    rows = Pause.objects.filter(ticket_id=ticket_id, reason__in=_holds(kind))
     return [(p.started_at, p.ended_at) for p in rows]
 
 
@@ -219,6 +224,7 @@ def explain(ticket, *, now: datetime | None = None) -> list[dict]:
         for e in Event.objects.filter(ticket=ticket, kind=EventKind.TRIAGE)
     ]
     recorded = _recorded(ticket)
+    pauses = list(Pause.objects.filter(ticket=ticket).order_by("started_at", "pk"))  # once
     rows = (
         TicketClock.objects.filter(ticket=ticket)
         .select_related("policy", "calendar")
@@ -253,9 +259,8 @@ def explain(ticket, *, now: datetime | None = None) -> list[dict]:
             "retriage": [r for r in retriage if r["at"] >= row.started_at.isoformat()],
         }
         if calendar is not None:
-            working = business_clock.explain_add(
-                row.started_at, row.target, calendar, pauses=pauses_for(ticket.pk, row.kind)
-            )
+            held = [(p.started_at, p.ended_at) for p in pauses if p.reason in _holds(row.kind)]
+            working = business_clock.explain_add(row.started_at, row.target, calendar, pauses=held)
             entry["counted"] = [
                 {
                     "start": s.start.isoformat(),

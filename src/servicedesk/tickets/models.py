@@ -256,6 +256,8 @@ class Ticket(models.Model):
             models.Index(fields=["updated_at"], name="ticket_updated"),
             models.Index(fields=["created_at"], name="ticket_created"),
             models.Index(fields=["sla_due_at", "number"], name="ticket_sla_due"),
+            # an organisation's newest tickets (the desk's "other open tickets" panel)
+            models.Index(fields=["organisation", "-created_at"], name="ticket_org_newest"),
             models.Index(
                 fields=["confirmation_asked_at"],
                 name="ticket_awaiting_confirmation",
