@@ -18,6 +18,11 @@ SCHEDULE: tuple[Job, ...] = (
     Job("mail-poll", timedelta(minutes=1), "servicedesk.mail.tasks.poll_mailboxes"),
     Job("webhook-retry", timedelta(minutes=1), "servicedesk.api.tasks.deliver_due_webhooks"),
     Job("closing-sweep", timedelta(minutes=15), "servicedesk.tickets.tasks.sweep_closing"),
+    Job(
+        "vendor-promises",
+        timedelta(minutes=15),
+        "servicedesk.escalation.tasks.sweep_vendor_promises",
+    ),
     Job("db-analyze", timedelta(hours=1), "servicedesk.ops.tasks.analyze_database"),
     Job("orphan-files", timedelta(hours=1), "servicedesk.ops.tasks.remove_orphan_files"),
 )

@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "servicedesk.core",
     "servicedesk.accounts",
     "servicedesk.tickets",
+    "servicedesk.escalation",
     "servicedesk.sla",
     "servicedesk.mail",
     "servicedesk.ops",

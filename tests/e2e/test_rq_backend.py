@@ -38,6 +38,7 @@ def test_the_scheduler_and_worker_run_the_periodic_jobs_on_redis(tmp_path):
     assert "path=servicedesk.mail.tasks.poll_mailboxes state=SUCCESSFUL" in output
     assert "path=servicedesk.api.tasks.deliver_due_webhooks state=SUCCESSFUL" in output
     assert "path=servicedesk.tickets.tasks.sweep_closing state=SUCCESSFUL" in output
+    assert "path=servicedesk.escalation.tasks.sweep_vendor_promises state=SUCCESSFUL" in output
     assert "path=servicedesk.ops.tasks.analyze_database state=SUCCESSFUL" in output
     assert "path=servicedesk.ops.tasks.remove_orphan_files state=SUCCESSFUL" in output
     assert redis.Redis.from_url(REDIS_URL).llen("rq:queue:default") == 0

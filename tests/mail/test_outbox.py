@@ -182,6 +182,7 @@ def test_every_scheduled_job_is_a_task_and_the_scheduler_enqueues_each_once(
         "mail-poll",
         "webhook-retry",
         "closing-sweep",
+        "vendor-promises",
         "db-analyze",
         "orphan-files",
     }

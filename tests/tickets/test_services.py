@@ -434,6 +434,58 @@ def test_event_rated_records_the_customers_rating(ticket_a, alice, bob):
     assert _row(_last(ticket_a, EventKind.RATED)) == (bob, "rated", "rating", None, new, NOW)
 
 
+def test_event_escalated_records_where_the_case_went(ticket_a, alice):
+    from servicedesk.escalation import services as escalation
+
+    found = escalation.escalate_internal(ticket=ticket_a, to_level="L2", reason="CRM", by=alice)
+
+    event = _last(ticket_a, EventKind.ESCALATED)
+    assert _row(event)[:3] == (alice, "escalated", "internal")
+    assert (event.new["target"], event.new["escalation"], event.reason) == ("L2", found.pk, "CRM")
+
+
+def test_event_de_escalated_records_the_level_it_went_back_to(ticket_a, alice):
+    from servicedesk.escalation import services as escalation
+
+    escalation.escalate_internal(ticket=ticket_a, to_level="L2", reason="CRM", by=alice)
+    escalation.de_escalate(ticket=ticket_a, reason="done", by=alice)
+
+    event = _last(ticket_a, EventKind.DE_ESCALATED)
+    assert (event.kind, event.old, event.new["target"]) == ("de_escalated", {"level": "L2"}, "L1")
+
+
+def test_event_vendor_answer_records_the_response_time(ticket_a, alice):
+    from datetime import timedelta
+
+    from servicedesk.escalation import services as escalation
+    from tests.factories import VendorFactory
+
+    found = escalation.escalate_to_vendor(
+        ticket=ticket_a, vendor=VendorFactory(), reason="bug", by=alice
+    )
+    H = timedelta(hours=1)
+    escalation.record_vendor_answer(escalation=found, at=NOW + 2 * H)
+
+    event = _last(ticket_a, EventKind.VENDOR_ANSWER)
+    assert (event.actor, event.at, event.new["response_seconds"]) == (None, NOW + 2 * H, 7200)
+
+
+def test_event_vendor_overdue_is_recorded_by_the_promise_sweep(ticket_a, alice):
+    from datetime import timedelta
+
+    from servicedesk.escalation import services as escalation
+    from tests.factories import VendorFactory
+
+    promised = NOW + timedelta(hours=1)
+    found = escalation.escalate_to_vendor(
+        ticket=ticket_a, vendor=VendorFactory(), reason="bug", by=alice, promised_by=promised
+    )
+    escalation.sweep_vendor_promises(now=NOW + timedelta(hours=2))
+
+    event = _last(ticket_a, EventKind.VENDOR_OVERDUE)
+    assert (event.actor, event.at, event.new["escalation"]) == (None, promised, found.pk)
+
+
 def test_each_event_kind_has_its_own_test():
     names = [name for name in globals() if name.startswith("test_event_")]
 

@@ -260,9 +260,10 @@ def _rate_limited(request, exc: RateLimited):
 
 
 def _register_routers() -> None:
-    from servicedesk.api import directory, imports, tickets, webhooks_api
+    from servicedesk.api import directory, escalations, imports, tickets, webhooks_api
 
     api.add_router("/tickets", tickets.router, tags=["tickets"])
+    api.add_router("/", escalations.router, tags=["escalations"])
     api.add_router("/imports", imports.router, tags=["imports"])
     api.add_router("/webhooks", webhooks_api.router, tags=["webhooks"])
     api.add_router("/", directory.router, tags=["directory"])

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from servicedesk.accounts.models import Organisation, User
 from servicedesk.core import clock
+from servicedesk.escalation import selectors as escalation_selectors
+from servicedesk.escalation.models import Escalation
 from servicedesk.sla import rules
 from servicedesk.sla.models import ClockKind, TicketClock
 from servicedesk.sla.selectors import facts
@@ -54,13 +56,67 @@ def _sla(clocks: list[TicketClock]) -> dict:
     }
 
 
-def tickets(rows: Sequence[Ticket]) -> list[dict]:
-    """Tickets (with ``TICKET_RELATIONS`` selected) as JSON-ready dicts."""
+def escalation_summary(row: Escalation) -> dict:
+    """An escalation as the ticket JSON lists it (``row`` annotated with ``overdue``)."""
+    return {
+        "id": row.pk,
+        "kind": row.kind,
+        "target": row.target,
+        "reference": row.vendor_reference,
+        "promised_by": row.promised_by,
+        "overdue": bool(row.overdue),
+        "answered_at": row.answered_at,
+        "closed_at": row.closed_at,
+        "created_at": row.created_at,
+    }
+
+
+def escalation(row: Escalation) -> dict:
+    """An escalation in full (``row`` from ``escalation.selectors.with_overdue``)."""
+    sent = row.sent_items or {}
+    return {
+        **escalation_summary(row),
+        "reason": row.reason,
+        "from_level": row.from_level or None,
+        "level": row.to_level or None,
+        "group": ref(row.group),
+        "vendor": ref(row.vendor),
+        "contact": row.vendor_contact,
+        "channel": row.channel or None,
+        "contract": row.contract or None,
+        "sent_items": {
+            "comments": list(sent.get("comments", [])),
+            "attachments": list(sent.get("attachments", [])),
+        },
+        "notify_customer": row.notify_customer,
+        "no_notice_reason": row.no_notice_reason,
+        "bug_reference": row.vendor_bug_reference,
+        "fix_release": ref(row.fix_release),
+        "created_by": person(row.created_by),
+    }
+
+
+def _escalations(rows: Sequence[Ticket], viewer: User | None) -> dict[int, list[dict]]:
+    """Each ticket's escalations, read in one query for the whole page; none for customers
+    (the escalations are the desk's working notes: vendors, references, reasons)."""
+    found: dict[int, list[dict]] = defaultdict(list)
+    if viewer is None or not viewer.is_staff or not rows:
+        return found
+    queryset = Escalation.objects.filter(ticket_id__in=[t.pk for t in rows])
+    for row in escalation_selectors.with_overdue(queryset).order_by("created_at", "pk"):
+        found[row.ticket_id].append(escalation_summary(row))
+    return found
+
+
+def tickets(rows: Sequence[Ticket], *, viewer: User | None = None) -> list[dict]:
+    """Tickets (with ``TICKET_RELATIONS`` selected) as JSON-ready dicts, as ``viewer`` sees
+    them (their escalations for staff only)."""
     clocks: dict[int, list[TicketClock]] = defaultdict(list)
     for row in TicketClock.objects.filter(ticket_id__in=[t.pk for t in rows]).order_by(
         "started_at", "pk"
     ):
         clocks[row.ticket_id].append(row)
+    escalations = _escalations(rows, viewer)
     return [
         {
             "number": t.number,
@@ -92,6 +148,8 @@ def tickets(rows: Sequence[Ticket]) -> list[dict]:
             "updated_at": t.updated_at,
             "resolved_at": t.resolved_at,
             "closed_at": t.closed_at,
+            "level": t.group.level if t.group_id else None,
+            "escalations": escalations[t.pk],
         }
         for t in rows
     ]

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, ConfigDict, StrictInt, StringConstraints, c
 
 from servicedesk.accounts.models import CustomerRole, SupportLevel
 from servicedesk.api.models import WebhookEvent
+from servicedesk.escalation.models import Contract, VendorChannel
 from servicedesk.tickets.models import CategoryKind, Channel, LinkKind
 from servicedesk.tickets.views import MIME_TYPE
 from servicedesk.tickets.workflow import Status
@@ -169,6 +170,18 @@ class Sla(Schema):
     )
 
 
+class EscalationSummary(Schema):
+    id: int
+    kind: Literal["internal", "vendor"]
+    target: str = Field(description="Where the case went: the level (L2) or the vendor's name.")
+    reference: str = Field(description="The vendor's reference for the case.")
+    promised_by: datetime | None = Field(description="When the vendor promised an answer.")
+    overdue: bool = Field(description="The promised date passed with no answer (still open).")
+    answered_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+
+
 class TicketOut(Schema):
     number: int
     reference: str = Field(description="The number as people write it: SD-10064.")
@@ -196,6 +209,10 @@ class TicketOut(Schema):
     updated_at: datetime
     resolved_at: datetime | None
     closed_at: datetime | None
+    level: LevelName | None = Field(description="The support level of the ticket's group.")
+    escalations: list[EscalationSummary] = Field(
+        description="The ticket's escalations, oldest first (staff only: empty for customers)."
+    )
 
 
 class TicketPage(Schema):
@@ -499,3 +516,58 @@ class ImportResult(Schema):
     created: int
     skipped: int
     tickets: list[ImportedTicket]
+
+
+VendorChannelName = _enum("VendorChannelName", VendorChannel.values)
+ContractName = _enum("ContractName", Contract.values)
+
+
+class SentItems(Schema):
+    comments: Annotated[list[Id], Field(max_length=200)] = []
+    attachments: Annotated[list[Id], Field(max_length=200)] = []
+
+
+class EscalationIn(Schema):
+    """``internal``: up to ``level`` (to ``group``, or that level's receiving group).
+    ``vendor``: out to ``vendor``, with their ``reference``, ``contact``, the ``channel`` used,
+    the date they ``promised_by``, what was sent (``sent_items``: ids of the ticket's replies,
+    notes and attachments) and the ``contract``. Either way a ``reason``; the customer is told
+    unless ``notify_customer`` is false, with a ``no_notice_reason``."""
+
+    kind: Literal["internal", "vendor"]
+    reason: Annotated[str, StringConstraints(max_length=2000)]
+    level: LevelName | None = None
+    group: Id | None = None
+    vendor: Id | None = None
+    reference: Annotated[str, StringConstraints(max_length=100)] = ""
+    contact: Annotated[str, StringConstraints(max_length=200)] = ""
+    channel: VendorChannelName = VendorChannelName.EMAIL
+    promised_by: Instant | None = None
+    contract: ContractName = ContractName.CONTRACT
+    sent_items: SentItems | None = None
+    notify_customer: bool = True
+    no_notice_reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class EscalationOut(EscalationSummary):
+    reason: str
+    from_level: str | None
+    level: str | None = Field(description="The level escalated to (internal).")
+    group: Ref | None
+    vendor: Ref | None
+    contact: str
+    channel: str | None
+    contract: str | None
+    sent_items: SentItems
+    notify_customer: bool
+    no_notice_reason: str
+    bug_reference: str
+    fix_release: Ref | None
+    created_by: Person | None
+
+
+class VendorOut(Schema):
+    id: int
+    name: str
+    kind: str
+    email: str

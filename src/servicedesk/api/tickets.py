@@ -75,7 +75,7 @@ class InvalidQuery(DomainError):
 def _present_one(request, response: HttpResponse, number: int, *, explain=False) -> dict:
     ticket = selectors.get_ticket(user=caller(request), number=number)
     response["ETag"] = etag(ticket)
-    data = present.tickets([ticket])[0]
+    data = present.tickets([ticket], viewer=caller(request))[0]
     if explain:  # a few queries per clock: a single read only, never a list
         data["sla"]["explain"] = sla_selectors.explain(ticket)
     return data
@@ -140,7 +140,8 @@ def create_ticket(request, response: HttpResponse, data: TicketIn):
     with transaction.atomic():  # a refusal must not leave a new contact behind
         ticket = _file(user, data)
     response["ETag"] = etag(ticket)
-    return Answer(201, present.tickets([ticket])[0])  # the objects just made: no read back
+    # the objects just made: no read back
+    return Answer(201, present.tickets([ticket], viewer=user)[0])
 
 
 ORDERINGS = (
@@ -306,7 +307,7 @@ def list_tickets(
     found = Ticket.objects.select_related(*present.TICKET_RELATIONS).in_bulk(ids[:limit])
     page = [found[pk] for pk in ids[:limit]]
     return {
-        "items": present.tickets(page),
+        "items": present.tickets(page, viewer=user),
         "next_cursor": _encode_cursor(page[-1], ordering) if more else None,
     }
 

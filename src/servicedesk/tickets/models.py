@@ -440,6 +440,10 @@ class EventKind(models.TextChoices):
     CLOSING_REMINDER = "closing_reminder", _("Reminder to confirm the resolution")
     AUTO_CLOSED = "auto_closed", _("Closed automatically")
     RATED = "rated", _("Rated")
+    ESCALATED = "escalated", _("Escalated")
+    DE_ESCALATED = "de_escalated", _("De-escalated")
+    VENDOR_ANSWER = "vendor_answer", _("Vendor answered")
+    VENDOR_OVERDUE = "vendor_overdue", _("Vendor answer overdue")
 
 
 class EventQuerySet(models.QuerySet):

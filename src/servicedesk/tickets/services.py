@@ -124,6 +124,36 @@ def _record(events: list[Event], **hints: Any) -> None:
     publish(events, **hints)
 
 
+def record_event(
+    ticket: Ticket,
+    *,
+    by: User | None,
+    at: datetime,
+    kind: str,
+    field: str = "",
+    old: Any = None,
+    new: Any = None,
+    reason: str = "",
+    internal: bool = False,
+) -> Event:
+    """Write one event of ``ticket``'s history and publish it to the subscribers, for the
+    domain apps that change a ticket from outside this module (escalation). Call inside the
+    change's transaction."""
+    event = _event(
+        ticket,
+        by=by,
+        at=at,
+        kind=kind,
+        field=field,
+        old=old,
+        new=new,
+        reason=reason,
+        internal=internal,
+    )
+    _record([event])
+    return event
+
+
 def allocate_numbers(count: int) -> range:
     """Hand out ``count`` consecutive ticket numbers. Call inside the creating transaction.
 
