@@ -200,3 +200,39 @@ class Escalation(models.Model):
             and self.closed_at is None
             and self.promised_by <= now
         )
+
+
+class Direction(models.TextChoices):
+    OUT = "out", _("Sent to the vendor")
+    IN = "in", _("From the vendor")
+
+
+class VendorMessage(models.Model):
+    """One message of a vendor escalation's own thread: sent to the vendor or received from
+    them by email. Never part of the customer's thread (staff only, like the escalation)."""
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="messages", verbose_name=_("escalation")
+    )
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    sender = models.CharField(_("from"), max_length=254, blank=True)  # the vendor's address
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body = models.TextField(_("text"))
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)  # for threading
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("message with the vendor")
+        verbose_name_plural = _("messages with the vendor")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} #{self.pk}"

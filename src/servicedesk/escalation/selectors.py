@@ -88,3 +88,8 @@ def vendor_response_times(
         median=timedelta(seconds=statistics.median(seconds)) if seconds else None,
         longest=max(times) if times else None,
     )
+
+
+def vendor_thread(escalation: Escalation):
+    """The messages exchanged with the vendor on ``escalation``, oldest first (staff only)."""
+    return escalation.messages.select_related("author").order_by("created_at", "pk")
