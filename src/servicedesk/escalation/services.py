@@ -447,6 +447,20 @@ def record_bug(
 
 
 @transaction.atomic
+def add_release(*, vendor: Vendor, name: str, by: User | None) -> Release:
+    """The release ``name`` of ``vendor``, created if new (a bug's fix is often named before
+    the vendor ships it)."""
+    _require_staff(by, gettext_noop("add releases"))
+    name = name.strip()
+    if not name:
+        raise InvalidEscalation(gettext_noop("Name the release."))
+    release, _created = Release.objects.get_or_create(
+        vendor=vendor, name=name[:100], defaults={"created_at": clock.now()}
+    )
+    return release
+
+
+@transaction.atomic
 def mark_release_shipped(*, release: Release, by: User | None) -> list[Ticket]:
     """The vendor shipped ``release``: record when (once), and return the active tickets
     waiting on it (an escalation naming it as the fix), for the desk to follow up."""
