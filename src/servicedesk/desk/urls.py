@@ -1,6 +1,6 @@
 from django.urls import path
 
-from servicedesk.desk import board, calls, search, views
+from servicedesk.desk import board, calls, escalations, search, views
 
 app_name = "desk"
 
@@ -24,4 +24,21 @@ urlpatterns = [
     path("tickets/<str:number>/ping/", views.ping, name="ping"),
     path("tickets/<str:number>/macro/", views.macro, name="macro"),
     path("tickets/<str:number>/links/", views.link, name="link"),
+    path("tickets/<str:number>/escalate/", escalations.escalate, name="escalate"),
+    path("tickets/<str:number>/de-escalate/", escalations.de_escalate, name="de-escalate"),
+    path(
+        "tickets/<str:number>/escalations/<int:pk>/return/",
+        escalations.return_from_vendor,
+        name="return-from-vendor",
+    ),
+    path(
+        "tickets/<str:number>/escalations/<int:pk>/answer/",
+        escalations.vendor_answer,
+        name="vendor-answer",
+    ),
+    path("tickets/<str:number>/escalations/<int:pk>/bug/", escalations.record_bug, name="bug"),
+    path("releases/", escalations.releases, name="releases"),
+    path("releases/<int:pk>/", escalations.release_page, name="release"),
+    path("releases/<int:pk>/ship/", escalations.ship_release, name="ship-release"),
+    path("releases/<int:pk>/tell/", escalations.tell_requesters, name="tell-requesters"),
 ]

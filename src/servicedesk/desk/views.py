@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from servicedesk.core import clock, labels
 from servicedesk.core.errors import DomainError
-from servicedesk.desk import history, presence, queues
+from servicedesk.desk import escalation_panel, history, presence, queues
 from servicedesk.desk.forms import (
     AssignForm,
     BulkForm,
@@ -102,9 +102,9 @@ def queue(request, slug: str = queues.DEFAULT):
         raise Http404
     now = clock.now()
     form = FilterForm(request.GET or None)
-    sort = request.GET.get("sort", "sla")
+    sort = request.GET.get("sort", current.default_sort)
     rows = _filtered(queues.tickets(request.user, current, now=now), form)
-    rows = rows.order_by(*SORTS.get(sort, SORTS["sla"]))
+    rows = rows.order_by(*(current.sorts.get(sort) or SORTS.get(sort, SORTS["sla"])))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     tickets = list(page.object_list)
     cells = queues.sla_cells(tickets, now=now)
@@ -252,6 +252,7 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         "links": list(ticket.links_out.select_related("target"))
         + list(ticket.links_in.select_related("source")),
         "ratings": ticket.ratings.select_related("by"),
+        **escalation_panel.panel(ticket, now=now),
     }
 
 
