@@ -32,6 +32,12 @@ def local_datetime(label, **kwargs) -> forms.DateTimeField:
 
 
 class TellCustomerMixin(forms.Form):
+    """The escalation forms' shared part: whether the customer is told (and if not, why)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # labels as the rest of the desk writes them
+        super().__init__(*args, **kwargs)
+
     notify_customer = forms.BooleanField(
         label=_("Tell the customer where the case is"), required=False, initial=True
     )
