@@ -486,6 +486,20 @@ def test_event_vendor_overdue_is_recorded_by_the_promise_sweep(ticket_a, alice):
     assert (event.actor, event.at, event.new["escalation"]) == (None, promised, found.pk)
 
 
+def test_event_vendor_message_records_each_message_of_the_vendor_thread(ticket_a, alice):
+    from servicedesk.escalation import services as escalation
+    from tests.factories import VendorFactory
+
+    found = escalation.escalate_to_vendor(
+        ticket=ticket_a, vendor=VendorFactory(email="help@vendor.example"), reason="bug", by=alice
+    )
+    message = escalation.write_to_vendor(escalation=found, body="Any news?", by=alice)
+
+    event = _last(ticket_a, EventKind.VENDOR_MESSAGE)
+    assert (event.actor, event.internal, event.field) == (alice, True, "out")
+    assert (event.new["escalation"], event.new["message"]) == (found.pk, message.pk)
+
+
 def test_each_event_kind_has_its_own_test():
     names = [name for name in globals() if name.startswith("test_event_")]
 

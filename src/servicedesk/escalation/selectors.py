@@ -4,6 +4,7 @@ query), and vendors' response times for the quarterly vendor review (SPEC §10).
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
@@ -93,3 +94,23 @@ def vendor_response_times(
 def vendor_thread(escalation: Escalation):
     """The messages exchanged with the vendor on ``escalation``, oldest first (staff only)."""
     return escalation.messages.select_related("author").order_by("created_at", "pk")
+
+
+def _address(text: str) -> str:
+    """The email address in ``text`` ("Ann <ann@vendor.example>" or a bare one), or ""."""
+    address = parseaddr(text.strip())[1]
+    local, at, domain = address.rpartition("@")
+    return address if at and local and "." in domain else ""
+
+
+def vendor_address(escalation: Escalation) -> str:
+    """Where the desk mails the vendor on ``escalation``: the contact, when it holds an email
+    address, else the vendor's own address; "" when there is neither."""
+    contact = _address(escalation.vendor_contact)
+    return contact or (_address(escalation.vendor.email) if escalation.vendor_id else "")
+
+
+def vendor_domains(escalation: Escalation) -> set[str]:
+    """The mail domains the vendor answers from on ``escalation`` (contact's and vendor's)."""
+    addresses = [escalation.vendor_contact, escalation.vendor.email if escalation.vendor_id else ""]
+    return {a.rpartition("@")[2].lower() for a in map(_address, addresses) if a}

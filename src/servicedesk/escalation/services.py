@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 from servicedesk.accounts.models import Group, User, Vendor
 from servicedesk.core import clock
 from servicedesk.core.errors import NotFound, PermissionDenied, Term
-from servicedesk.escalation import levels
+from servicedesk.escalation import levels, selectors
 from servicedesk.escalation.levels import Direction, EscalationNotAllowed, InvalidEscalation
 from servicedesk.escalation.models import (
     Contract,
@@ -26,7 +26,9 @@ from servicedesk.escalation.models import (
     EscalationKind,
     Release,
     VendorChannel,
+    VendorMessage,
 )
+from servicedesk.escalation.models import Direction as MessageDirection
 from servicedesk.tickets import services as tickets
 from servicedesk.tickets import workflow
 from servicedesk.tickets.models import Attachment, Comment, EventKind, Ticket
@@ -528,3 +530,83 @@ def sweep_vendor_promises(*, now: datetime | None = None, batch: int = 500) -> S
         if len(rows) < batch:
             return result
         last_pk = rows[-1].pk
+
+
+# -- the vendor's thread -------------------------------------------------------------------
+
+
+def _vendor_message_event(message: VendorMessage, *, by: User | None) -> None:
+    escalation = message.escalation
+    tickets.record_event(
+        escalation.ticket,
+        by=by,
+        at=message.created_at,
+        kind=EventKind.VENDOR_MESSAGE,
+        field=message.direction,
+        new={
+            "escalation": escalation.pk,
+            "message": message.pk,
+            "direction": message.direction,
+            "vendor": _ref(escalation.vendor),
+        },
+        internal=True,
+    )
+
+
+@transaction.atomic
+def write_to_vendor(*, escalation: Escalation, body: str, by: User | None) -> VendorMessage:
+    """Add a message of the desk to ``escalation``'s vendor thread; its subscriber mails it
+    to the vendor (``selectors.vendor_address``) in that thread."""
+    _require_staff(by, gettext_noop("write to vendors"))
+    if escalation.kind != EscalationKind.VENDOR:
+        raise EscalationNotAllowed(gettext_noop("Only a vendor escalation has a vendor thread."))
+    if not body.strip():
+        raise InvalidEscalation(gettext_noop("Write the message to the vendor."))
+    escalation = Escalation.objects.select_related("ticket", "vendor").get(pk=escalation.pk)
+    if escalation.closed_at is not None:
+        raise EscalationNotAllowed(gettext_noop("This escalation has ended already."))
+    if not selectors.vendor_address(escalation):
+        raise InvalidEscalation(
+            gettext_noop("%(vendor)s has no email address: give a contact address first."),
+            vendor=escalation.vendor.name,
+        )
+    now = clock.now()
+    message = VendorMessage.objects.create(
+        escalation=escalation,
+        direction=MessageDirection.OUT,
+        author=by,
+        body=body.strip(),
+        created_at=now,
+    )
+    _vendor_message_event(message, by=by)
+    _touch(escalation.ticket, now)
+    return message
+
+
+@transaction.atomic
+def receive_vendor_message(
+    *,
+    escalation: Escalation,
+    sender: str,
+    subject: str,
+    body: str,
+    message_id: str = "",
+    at: datetime | None = None,
+) -> VendorMessage:
+    """The vendor wrote (by email): the message joins ``escalation``'s vendor thread, never
+    the customer's, and the first answer is recorded for the vendor review."""
+    at = at or clock.now()
+    escalation = Escalation.objects.select_related("ticket", "vendor").get(pk=escalation.pk)
+    message = VendorMessage.objects.create(
+        escalation=escalation,
+        direction=MessageDirection.IN,
+        sender=sender[:254],
+        subject=subject[:300],
+        body=body,
+        message_id=message_id[:255],
+        created_at=at,
+    )
+    _vendor_message_event(message, by=None)
+    record_vendor_answer(escalation=escalation, at=max(at, escalation.created_at))
+    _touch(escalation.ticket, at)
+    return message

@@ -27,7 +27,7 @@ from servicedesk.core import clock
 from servicedesk.core.delivery import claim, claim_due, record_failure, requeue, send_soon
 from servicedesk.mail.models import OutboxMessage, OutboxStatus
 from servicedesk.tickets import services as tickets
-from servicedesk.tickets.models import Channel, Ticket
+from servicedesk.tickets.models import Attachment, Channel, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def queue_email(
     ticket=None,
     dedupe_key: str | None = None,
     new_key: bool = False,
+    attachments: list[int] | None = None,
 ) -> OutboxMessage | None:
     """Write an email to the outbox; it leaves after the current transaction commits.
 
@@ -68,6 +69,7 @@ def queue_email(
     addresses, if any are valid, are then mailed on their own.
     ``new_key``: the caller knows the key cannot exist yet (the acknowledgement of a ticket
     made in this transaction), so no savepoint guards the insert.
+    ``attachments``: ids of ticket attachments whose files go with it (read when sent).
     """
     cc = cc or []
     refused = invalid_addresses([*to, *cc])
@@ -92,6 +94,7 @@ def queue_email(
         body_html=body_html,
         headers=headers or {},
         message_id=message_id,
+        attachments=list(attachments or []),
         ticket=ticket,
         dedupe_key=dedupe_key,
         next_attempt_at=now,
@@ -148,6 +151,11 @@ def _as_email(message: OutboxMessage) -> EmailMultiAlternatives:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
+    if message.attachments:
+        files = Attachment.objects.filter(pk__in=message.attachments).order_by("pk")
+        for attachment in files:
+            with attachment.file.open("rb") as content:
+                email.attach(attachment.filename, content.read(), attachment.content_type)
     return email
 
 

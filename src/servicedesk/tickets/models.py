@@ -444,6 +444,7 @@ class EventKind(models.TextChoices):
     DE_ESCALATED = "de_escalated", _("De-escalated")
     VENDOR_ANSWER = "vendor_answer", _("Vendor answered")
     VENDOR_OVERDUE = "vendor_overdue", _("Vendor answer overdue")
+    VENDOR_MESSAGE = "vendor_message", _("Message with the vendor")
 
 
 class EventQuerySet(models.QuerySet):
