@@ -53,6 +53,26 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         frozenset({"auto_closed"}),
         "servicedesk.mail.closing.mail_auto_closed",
     ),
+    Subscriber(
+        "vendor-escalation-mail",
+        frozenset({"escalated"}),
+        "servicedesk.mail.vendors.mail_vendor_escalation",
+    ),
+    Subscriber(
+        "vendor-message-mail",
+        frozenset({"vendor_message"}),
+        "servicedesk.mail.vendors.mail_vendor_message",
+    ),
+    Subscriber(
+        "vendor-overdue-mail",
+        frozenset({"vendor_overdue"}),
+        "servicedesk.mail.vendors.mail_vendor_overdue",
+    ),
+    Subscriber(
+        "escalation-update-mail",
+        frozenset({"escalated", "de_escalated"}),
+        "servicedesk.mail.escalation_updates.mail_escalation_update",
+    ),
     Subscriber("webhooks", None, "servicedesk.api.webhooks.on_events"),
     Subscriber(
         "search-index",

@@ -28,6 +28,14 @@ EXPECTED = [
         "servicedesk.mail.closing.mail_closing_reminder",
     ),
     ("auto-closed-mail", {"auto_closed"}, "servicedesk.mail.closing.mail_auto_closed"),
+    ("vendor-escalation-mail", {"escalated"}, "servicedesk.mail.vendors.mail_vendor_escalation"),
+    ("vendor-message-mail", {"vendor_message"}, "servicedesk.mail.vendors.mail_vendor_message"),
+    ("vendor-overdue-mail", {"vendor_overdue"}, "servicedesk.mail.vendors.mail_vendor_overdue"),
+    (
+        "escalation-update-mail",
+        {"escalated", "de_escalated"},
+        "servicedesk.mail.escalation_updates.mail_escalation_update",
+    ),
     ("webhooks", None, "servicedesk.api.webhooks.on_events"),
     (
         "search-index",

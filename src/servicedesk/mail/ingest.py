@@ -27,7 +27,7 @@ from servicedesk.accounts.models import User
 from servicedesk.accounts.services import contact_for_email
 from servicedesk.core import clock
 from servicedesk.core.errors import DomainError
-from servicedesk.mail import authentication, noise, parsing, quoting
+from servicedesk.mail import authentication, noise, parsing, quoting, vendors
 from servicedesk.mail.models import InboundMessage, OutboxMessage
 from servicedesk.mail.models import Outcome as Kind
 from servicedesk.tickets import services as tickets
@@ -296,6 +296,9 @@ def _apply(inbound: InboundMessage, parsed: parsing.ParsedMessage) -> Outcome:
             reason=f"More than {settings.SERVICEDESK_MAIL_SENDER_LIMIT} messages from {sender} "
             "within an hour: a mail loop is likely.",
         )
+    if (escalation := vendors.escalation_answered(parsed)) is not None:
+        vendors.receive(parsed, escalation, message_id=inbound.message_id)
+        return _finish(inbound, Kind.REPLIED, reason="vendor thread", ticket=escalation.ticket)
     author = contact_for_email(sender, name=parsed.sender.name)
     if thread_ticket is not None and not takes_part(thread_ticket, author):
         thread_ticket = None  # a stranger who knows a Message-ID: as with a known number
