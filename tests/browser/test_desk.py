@@ -225,6 +225,7 @@ def test_question_mark_lists_the_shortcuts_and_slash_goes_to_the_search(browser_
     agent = browser_for(alice)
     page = agent.page
     agent.go("/desk/")
+    page.wait_for_selector("html[data-desk-ready]")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
 
     page.keyboard.press("?")
@@ -240,12 +241,14 @@ def test_single_key_shortcuts_can_be_turned_off(browser_for, alice, ticket):
     agent = browser_for(alice)
     page = agent.page
     agent.go("/desk/")
+    page.wait_for_selector("html[data-desk-ready]")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     page.keyboard.press("?")
     page.get_by_label("Single-key shortcuts on").uncheck()
     page.keyboard.press("Escape")
 
     agent.go("/desk/")  # the choice is kept in this browser
+    page.wait_for_selector("html[data-desk-ready]")
     page.keyboard.press("?")
     page.keyboard.press("/")
 
@@ -262,8 +265,10 @@ def test_j_and_k_on_a_ticket_go_to_the_next_and_previous_of_the_queue(browser_fo
     agent = browser_for(alice)
     page = agent.page
     agent.go("/desk/?sort=number")
+    page.wait_for_selector("html[data-desk-ready]")
     page.get_by_role("link", name=first.reference).click()
     expect(page).to_have_url(f"{agent.base}/desk/tickets/{first.number}/")
+    page.wait_for_selector("html[data-desk-ready]")
 
     page.keyboard.press("j")
     expect(page).to_have_url(f"{agent.base}/desk/tickets/{second.number}/")

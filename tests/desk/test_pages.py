@@ -233,12 +233,17 @@ class TestTicketPage:
 
     def test_history_is_in_words(self, desk, alice, ticket_a):
         services.assign(ticket=ticket_a, assignee=alice, by=alice)
-        page = desk.get(f"/desk/tickets/{ticket_a.number}/").content.decode()
-        assert "Assignee: — → Alice Agent" in page
+        part = desk.get(f"/desk/tickets/{ticket_a.number}/history/", HTTP_HX_REQUEST="true")
+        page = desk.get(f"/desk/tickets/{ticket_a.number}/history/")  # without script: a page
+        assert "Assignee: — → Alice Agent" in part.content.decode()
+        assert "<html" not in part.content.decode() and "<html" in page.content.decode()
+        assert "Assignee: — → Alice Agent" in page.content.decode()
 
     def test_the_sla_explanation_is_one_click_away(self, desk, ticket_a):
         page = desk.get(f"/desk/tickets/{ticket_a.number}/").content.decode()
-        assert "Why is it due then?" in page and "Business time counted" in page
+        assert "Why is it due then?" in page and f"/desk/tickets/{ticket_a.number}/explain/" in page
+        part = desk.get(f"/desk/tickets/{ticket_a.number}/explain/", HTTP_HX_REQUEST="true")
+        assert "Business time counted" in part.content.decode()
 
 
 class TestCollision:
@@ -350,7 +355,7 @@ def test_tickets_are_linked_from_the_page(desk, bob, ticket_a):
 
 def test_a_met_target_reads_as_words_in_the_history(desk, alice, ticket_a):
     services.respond(ticket=ticket_a, author=alice, body="On it.")  # meets the first response
-    page = desk.get(f"/desk/tickets/{ticket_a.number}/").content.decode()
+    page = desk.get(f"/desk/tickets/{ticket_a.number}/history/").content.decode()
     assert "SLA target met: First response" in page
 
 
@@ -368,3 +373,21 @@ def test_my_groups_lists_each_ticket_once_and_counts_it_once(desk, alice, bob):
 
     assert [t.subject for t, _ in answer.context["rows"]] == ["In my group"]
     assert answer.context["counts"]["my-groups"] == 1
+
+
+def test_opening_a_ticket_writes_nothing(desk, ticket_a):
+    """Presence is recorded by the page's first poll, not by the page view."""
+    from servicedesk.desk.models import Presence
+
+    desk.get(f"/desk/tickets/{ticket_a.number}/")
+    assert not Presence.objects.exists()
+    desk.post(f"/desk/tickets/{ticket_a.number}/ping/", {"typing": "0"})
+    assert Presence.objects.count() == 1
+
+
+def test_the_explanation_and_history_of_another_customers_ticket_are_404_for_customers(
+    client, charlie, ticket_a
+):
+    client.force_login(charlie)
+    for part in ("explain", "history"):
+        assert client.get(f"/desk/tickets/{ticket_a.number}/{part}/").status_code == 404

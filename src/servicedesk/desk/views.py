@@ -214,7 +214,6 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
     now = clock.now()
     statuses = allowed_targets(Status(ticket.status), actor=Actor.STAFF)
     thread = list(selectors.thread(user=request.user, ticket=ticket))
-    events = selectors.history(user=request.user, ticket=ticket).select_related("actor")
     organisation = ticket.organisation
     others = []
     if organisation is not None:
@@ -229,7 +228,6 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
     return {
         "ticket": ticket,
         "thread": thread,
-        "history": history.lines(events),
         "statuses": statuses,
         "labels": dict(StatusChoices.choices),
         "assign_form": AssignForm(
@@ -242,7 +240,6 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         "composer": composer
         or ComposerForm(initial={"seen": _version(ticket), "kind": "reply"}, statuses=statuses),
         "clocks": sla_selectors.ticket_sla(ticket, now=now).values(),
-        "explain": sla_selectors.explain(ticket, now=now),
         "others": others,
         "organisation": organisation,
         "priorities": selectors.priority_labels(),
@@ -270,8 +267,34 @@ def ticket_page(request, number: str):
         ticket = _ticket_or_404(request, number)
         return redirect("desk:ticket", number=ticket.number)
     ticket = _ticket_or_404(request, number)
-    presence.seen(ticket, request.user, now=clock.now())
+    # Presence is recorded by the page's first poll (hx-trigger "load"), not here: a page
+    # view writes nothing.
     return render(request, "desk/ticket.html", _page_context(request, ticket))
+
+
+def _part(request, ticket: Ticket, template: str, context: dict):
+    """A part of the ticket page loaded when opened (htmx), or as a page of its own."""
+    if request.headers.get("HX-Request"):
+        return render(request, template, context)
+    return render(request, "desk/ticket_part.html", {**context, "ticket": ticket, "part": template})
+
+
+@require_GET
+@staff_required
+def explain(request, number: str):
+    """Why each due time is what it is (the ``sla explain`` breakdown)."""
+    ticket = _ticket_or_404(request, number)
+    breakdown = sla_selectors.explain(ticket, now=clock.now())
+    return _part(request, ticket, "desk/_explain.html", {"explain": breakdown})
+
+
+@require_GET
+@staff_required
+def ticket_history(request, number: str):
+    """The ticket's history in words."""
+    ticket = _ticket_or_404(request, number)
+    events = selectors.history(user=request.user, ticket=ticket).select_related("actor")
+    return _part(request, ticket, "desk/_history.html", {"history": history.lines(events)})
 
 
 def _changes_since(request, ticket: Ticket, seen: str) -> list[history.Line]:

@@ -164,5 +164,6 @@
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-board]").forEach(setUpBoard);
     rememberList();
+    document.documentElement.dataset.deskReady = "true";  // for tests: the keys are live
   });
 })();
