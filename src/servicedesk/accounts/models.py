@@ -236,6 +236,15 @@ class Group(models.Model):
         related_name="support_groups",
         limit_choices_to={"is_staff": True},
     )
+    response_target = models.DurationField(
+        _("internal response within"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The group's operational level agreement: business time, on the ticket's SLA "
+            "calendar, in which one of its members acts on a ticket escalated to it."
+        ),
+    )
     is_default_intake = models.BooleanField(
         _("receives new tickets"),
         default=False,

@@ -43,6 +43,7 @@ def _escalate(user: User, ticket: Ticket, data: EscalationIn) -> Escalation:
             group=reference(Group, data.group, "group"),
             notify_customer=data.notify_customer,
             no_notice_reason=data.no_notice_reason,
+            next_update_by=data.next_update_by,  # naive or past: refused (422)
         )
     if data.vendor is None:
         raise InvalidEscalation(gettext_noop("vendor: a vendor escalation names a vendor."))
@@ -66,6 +67,7 @@ def _escalate(user: User, ticket: Ticket, data: EscalationIn) -> Escalation:
         contract=str(data.contract),
         notify_customer=data.notify_customer,
         no_notice_reason=data.no_notice_reason,
+        next_update_by=data.next_update_by,
     )
 
 

@@ -10,7 +10,7 @@ from servicedesk.core import clock
 from servicedesk.escalation import selectors as escalation_selectors
 from servicedesk.escalation.models import Escalation
 from servicedesk.sla import rules
-from servicedesk.sla.models import ClockKind, TicketClock
+from servicedesk.sla.models import INTERNAL_KINDS, ClockKind, TicketClock
 from servicedesk.sla.selectors import facts
 from servicedesk.tickets import triage
 from servicedesk.tickets.models import Comment, Ticket
@@ -40,10 +40,13 @@ def _assessment(pair) -> dict | None:
 
 
 def _sla(clocks: list[TicketClock]) -> dict:
-    """The current clock of each kind: when each is due while it runs, and the worst state."""
+    """The current clock of each kind of the customer's SLA: when each is due while it runs,
+    and the worst state. The desk's own targets (an OLA) are not the customer's SLA: they
+    are left out, for everyone (the desk's pages show them)."""
     current: dict[str, TicketClock] = {}
     for row in clocks:  # oldest first: the last of each kind is the current one
-        current[row.kind] = row
+        if row.kind not in INTERNAL_KINDS:
+            current[row.kind] = row
     due = {kind: r.due_at for kind, r in current.items() if r.met_at is None and not r.stopped}
     overall = rules.ticket_state(map(facts, current.values()), now=clock.now())  # the table
     return {

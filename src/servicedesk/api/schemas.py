@@ -532,7 +532,9 @@ class EscalationIn(Schema):
     ``vendor``: out to ``vendor``, with their ``reference``, ``contact``, the ``channel`` used,
     the date they ``promised_by``, what was sent (``sent_items``: ids of the ticket's replies,
     notes and attachments) and the ``contract``. Either way a ``reason``; the customer is told
-    unless ``notify_customer`` is false, with a ``no_notice_reason``."""
+    unless ``notify_customer`` is false, with a ``no_notice_reason``; ``next_update_by``, the
+    update the customer is told to expect (else the vendor's ``promised_by``), sets the
+    next-update clock."""
 
     kind: Literal["internal", "vendor"]
     reason: Annotated[str, StringConstraints(max_length=2000)]
@@ -543,6 +545,13 @@ class EscalationIn(Schema):
     contact: Annotated[str, StringConstraints(max_length=200)] = ""
     channel: VendorChannelName = VendorChannelName.EMAIL
     promised_by: Instant | None = None
+    next_update_by: Instant | None = Field(
+        default=None,
+        description=(
+            "When the customer will next hear from us (ISO 8601 with a time zone, ahead): "
+            "the next-update clock is due then."
+        ),
+    )
     contract: ContractName = ContractName.CONTRACT
     sent_items: SentItems | None = None
     notify_customer: bool = True

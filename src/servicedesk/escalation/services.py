@@ -5,7 +5,12 @@ Each service runs in one transaction, is for the desk only, changes the ticket t
 ``tickets.services`` (groups, statuses: the workflow and the SLA clocks apply as anywhere)
 and records its own event on the ticket's history, published to the subscribers in the same
 transaction. The ``escalated`` event's ``new`` carries what a subscriber needs to tell the
-customer where the case is (kind, target, promised_by, notify_customer).
+customer where the case is (kind, target, promised_by, next_update_by, notify_customer).
+
+An internal escalation starts the receiving group's OLA clock (``sla.services.start_ola``);
+the expected next update an escalation gives (``next_update_by``, else the vendor's
+``promised_by``) sets the next-update clock (``sla.services.set_next_update``), in the same
+transaction, before the event is published, so the customer's update states it.
 """
 
 from collections.abc import Sequence
@@ -29,6 +34,7 @@ from servicedesk.escalation.models import (
     VendorMessage,
 )
 from servicedesk.escalation.models import Direction as MessageDirection
+from servicedesk.sla import services as sla
 from servicedesk.tickets import services as tickets
 from servicedesk.tickets import workflow
 from servicedesk.tickets.models import Attachment, Comment, EventKind, Ticket
@@ -100,7 +106,13 @@ def _touch(ticket: Ticket, at: datetime) -> None:
     ticket.updated_at = at
 
 
-def _announce(escalation: Escalation, *, by: User | None, at: datetime) -> None:
+def _announce(
+    escalation: Escalation,
+    *,
+    by: User | None,
+    at: datetime,
+    next_update_by: datetime | None = None,
+) -> None:
     vendor = escalation.vendor
     tickets.record_event(
         escalation.ticket,
@@ -118,6 +130,7 @@ def _announce(escalation: Escalation, *, by: User | None, at: datetime) -> None:
             "vendor": _ref(vendor),
             "reference": escalation.vendor_reference,
             "promised_by": escalation.promised_by and escalation.promised_by.isoformat(),
+            "next_update_by": next_update_by and next_update_by.isoformat(),
             "notify_customer": escalation.notify_customer,
             "no_notice_reason": escalation.no_notice_reason,
         },
@@ -136,13 +149,18 @@ def escalate_internal(
     group: Group | None = None,
     notify_customer: bool = True,
     no_notice_reason: str = "",
+    next_update_by: datetime | None = None,
 ) -> Escalation:
     """Hand ``ticket`` up to ``to_level`` (L2, L3), to ``group`` or that level's receiving
     group, with a reason. The ticket keeps its history, status and SLA clocks; only its group
-    changes (through ``tickets.services.move_to_group``)."""
+    changes (through ``tickets.services.move_to_group``). The group's OLA clock starts, if it
+    has a response target; ``next_update_by``, the update the customer is told to expect,
+    sets the next-update clock."""
     _require_staff(by, gettext_noop("escalate tickets"))
     level = levels.parse_level(to_level)
     levels.check_notice(notify_customer=notify_customer, no_notice_reason=no_notice_reason)
+    if next_update_by is not None:
+        sla.check_next_update(due_at=next_update_by, at=clock.now())
     ticket = _locked(ticket)
     _check_active(ticket)
     current = _level_of(ticket)
@@ -162,7 +180,10 @@ def escalate_internal(
         created_by=by,
         created_at=now,
     )
-    _announce(escalation, by=by, at=now)
+    sla.start_ola(ticket=ticket, group=group, at=now)
+    if next_update_by is not None:
+        sla.set_next_update(ticket=ticket, due_at=next_update_by, at=now, by=by)
+    _announce(escalation, by=by, at=now, next_update_by=next_update_by)
     _touch(ticket, now)
     return escalation
 
@@ -254,6 +275,7 @@ def escalate_to_vendor(
     contract: str = Contract.CONTRACT,
     notify_customer: bool = True,
     no_notice_reason: str = "",
+    next_update_by: datetime | None = None,
 ) -> Escalation:
     """Escalate ``ticket`` out to ``vendor``: their reference and contact, the channel used,
     the date they promised an answer by, what was sent to them (ids of the ticket's thread
@@ -262,7 +284,8 @@ def escalate_to_vendor(
     The ticket moves to waiting on third party (if the workflow allows it from where it is;
     a second vendor leaves it there). The desk keeps ownership: group and assignee stay, and
     the customer's SLA clocks keep running (``sla.rules``: waiting on a third party pauses
-    nothing)."""
+    nothing). The expected next update, ``next_update_by`` or else the vendor's
+    ``promised_by``, sets the next-update clock."""
     _require_staff(by, gettext_noop("escalate tickets"))
     if not reason.strip():
         raise InvalidEscalation(gettext_noop("Say why the ticket is escalated."))
@@ -279,6 +302,8 @@ def escalate_to_vendor(
         raise InvalidEscalation(gettext_noop("promised_by: give the time zone (or Z for UTC)."))
     if promised_by is not None and promised_by <= now:
         raise InvalidEscalation(gettext_noop("promised_by: the vendor's date must be ahead."))
+    if next_update_by is not None:
+        sla.check_next_update(due_at=next_update_by, at=now)
     ticket = _locked(ticket)
     sent = _sent_items(ticket, sent_comments, sent_attachments)
     if Status(ticket.status) != Status.WAITING_ON_THIRD_PARTY:
@@ -307,7 +332,10 @@ def escalate_to_vendor(
         created_by=by,
         created_at=now,
     )
-    _announce(escalation, by=by, at=now)
+    expected = next_update_by or promised_by
+    if expected is not None:
+        sla.set_next_update(ticket=ticket, due_at=expected, at=now, by=by)
+    _announce(escalation, by=by, at=now, next_update_by=next_update_by)
     _touch(ticket, now)
     return escalation
 

@@ -4,8 +4,10 @@ and ``de_escalated`` events (``servicedesk.subscribers``).
 The requester gets a short update in their language and time zone, in the ticket's email
 thread: where the case is, in words that name no outside party (a specialist team, the
 software vendor; never the vendor's name or their references), and by when they will next
-hear from us: the running next-update clock's due time, else the first response's; and the
-vendor's promised date as the latest, when there is one. Not sent when the agent chose not
+hear from us: the running next-update clock's due time (which the escalation's expected
+next update, or the vendor's promised date, has set: ``sla.services.set_next_update``),
+else the first response's; and the vendor's promised date as the latest, when it comes
+after that. Not sent when the agent chose not
 to tell the customer (``notify_customer`` false: the reason is on the escalation).
 """
 
@@ -97,9 +99,10 @@ def _update(event: Event) -> None:
                 "ticket": ticket,
                 "requester": requester,
                 "where": _place(event),
-                # The clock's time, unless the latest date comes first (then that one alone).
-                "next_update": _when(due, zone) if due and (not latest or due < latest) else "",
-                "latest": _when(latest, zone) if latest else "",
+                # The clock's time (the promise the escalation set, when it gave one); the
+                # vendor's date as the latest only when it comes after it.
+                "next_update": _when(due, zone) if due else "",
+                "latest": _when(latest, zone) if latest and (not due or due < latest) else "",
                 "zone": str(zone),
                 "desk_name": _desk_name(),
                 **_link_context(requester, ticket),

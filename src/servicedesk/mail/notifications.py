@@ -33,7 +33,7 @@ from servicedesk.core.labels import shown
 from servicedesk.mail.models import InboundMessage
 from servicedesk.mail.outbox import queue_email
 from servicedesk.sla import selectors as sla_selectors
-from servicedesk.sla.models import ClockKind, TicketClock
+from servicedesk.sla.models import INTERNAL_KINDS, ClockKind, TicketClock
 from servicedesk.tickets.models import Comment, Event, Ticket
 from servicedesk.tickets.selectors import triage_bands
 
@@ -110,8 +110,16 @@ def _render(template: str, context: dict) -> tuple[str, str]:
 
 
 def _running_dues(clocks, zone: ZoneInfo) -> list[dict]:
-    """The due times still owed, nearest first, as the customer reads them."""
-    rows = [c for c in clocks if c.met_at is None and not c.stopped and c.due_at is not None]
+    """The due times still owed, nearest first, as the customer reads them (never the
+    desk's own targets: an OLA)."""
+    rows = [
+        c
+        for c in clocks
+        if c.met_at is None
+        and not c.stopped
+        and c.due_at is not None
+        and c.kind not in INTERNAL_KINDS
+    ]
     return [
         {
             "label": ClockKind(c.kind).label,
@@ -273,7 +281,9 @@ def mail_sla_alert(events: Sequence[Event], hints: Mapping[str, Any]) -> None:
     for event in events:
         ticket = event.ticket
         breach = event.kind == "sla_breach"
-        for person in sla_selectors.alert_recipients(ticket):
+        # An OLA's alert names its group: that group's lead and members are told.
+        group_id = event.new.get("group")
+        for person in sla_selectors.alert_recipients(ticket, group_id=group_id):
             zone = _zone(person)
             with translation.override(_language(person)):
                 subject, body = _render(

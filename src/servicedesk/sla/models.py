@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.accounts.models import Organisation
+from servicedesk.accounts.models import Group, Organisation
 from servicedesk.tickets.models import Product, Ticket
 
 WEEKDAYS = [
@@ -157,6 +157,11 @@ class ClockKind(models.TextChoices):
     FIRST_RESPONSE = "first_response", _("First response")
     NEXT_UPDATE = "next_update", _("Next update")
     RESOLUTION = "resolution", _("Resolution")
+    OLA = "ola", _("Internal response (OLA)")
+
+
+# The desk's own targets: measured like the others, never shown or told to the customer.
+INTERNAL_KINDS = frozenset({ClockKind.OLA})
 
 
 class PauseReason(models.TextChoices):
@@ -191,7 +196,9 @@ class TicketClock(models.Model):
 
     A next-update clock is one cycle: each public reply by the desk meets it and starts the
     next. ``due_at`` is empty while the clock is paused. ``warned_at`` and ``breached_at`` are
-    set once, by guarded updates, so a sweep run twice records nothing twice.
+    set once, by guarded updates, so a sweep run twice records nothing twice. An OLA clock
+    (``group`` set) runs from an internal escalation until a member of that group acts; the
+    customer never sees it (``INTERNAL_KINDS``).
     """
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_clocks")
@@ -207,6 +214,21 @@ class TicketClock(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     stopped = models.BooleanField(
         default=False, help_text="Ended without being met (e.g. closed unanswered)."
+    )
+    group = models.ForeignKey(
+        Group,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="An OLA clock: the group that owes the internal response.",
+    )
+    own_target = models.BooleanField(
+        default=False,
+        help_text=(
+            "The target is this clock's own (a group's OLA, a next update promised to the "
+            "customer), not the policy's: a re-triage or a pause keeps it."
+        ),
     )
 
     class Meta:

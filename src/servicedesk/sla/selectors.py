@@ -8,13 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.accounts.models import StaffRole, User
+from servicedesk.accounts.models import Group, StaffRole, User
 from servicedesk.core import clock, config_cache
 from servicedesk.sla import clock as business_clock
 from servicedesk.sla import rules
 from servicedesk.sla.calendar import BusinessCalendar, expand_closures
 from servicedesk.sla.holidays import public_holidays
 from servicedesk.sla.models import (
+    INTERNAL_KINDS,
     Calendar,
     ClockKind,
     Pause,
@@ -206,12 +207,13 @@ def _recorded(ticket) -> dict[int, list[dict]]:
     return recorded
 
 
-def explain(ticket, *, now: datetime | None = None) -> list[dict]:
+def explain(ticket, *, now: datetime | None = None, internal: bool = True) -> list[dict]:
     """How each due time of ``ticket`` was reached, as plain JSON-ready data: the policy and
     calendar, the start, every business interval counted, the holidays and closures skipped,
     the pauses added back, the moments the triage changed the priority, the clock's state at
     ``now`` (``met_late``: met after its due time) and the warnings and breaches recorded,
-    with the due time each was judged against."""
+    with the due time each was judged against. ``internal`` false (for a customer): without
+    the desk's own clocks (``INTERNAL_KINDS``, the OLA)."""
     from servicedesk.tickets.models import Event, EventKind
 
     now = now or clock.now()
@@ -230,6 +232,8 @@ def explain(ticket, *, now: datetime | None = None) -> list[dict]:
         .select_related("policy", "calendar")
         .order_by("started_at", "pk")
     )
+    if not internal:
+        rows = rows.exclude(kind__in=INTERNAL_KINDS)
     calendars = calendars_by_id(
         [r.calendar_id for r in rows if r.calendar_id], around=ticket.created_at
     )
@@ -284,9 +288,21 @@ def _support_managers() -> tuple:
     )
 
 
-def alert_recipients(ticket) -> list:
+def alert_recipients(ticket, *, group_id: int | None = None) -> list:
     """Who hears of an SLA warning or breach: the assignee, the group's lead, and the support
-    managers (read once per ``config_cache.TTL``: a sweep of many breaches reads them once)."""
+    managers (read once per ``config_cache.TTL``: a sweep of many breaches reads them once).
+    An OLA's (``group_id``: the group that owes it): that group's lead and active members,
+    whose own target it is, and the assignee; not the support managers."""
+    if group_id is not None:
+        group = Group.objects.filter(pk=group_id).select_related("lead").first()
+        people = {}
+        if group is not None:
+            people = {u.pk: u for u in group.members.filter(is_active=True, is_staff=True)}
+            if group.lead is not None and group.lead.is_active:
+                people[group.lead.pk] = group.lead
+        if ticket.assignee is not None and ticket.assignee.is_active:
+            people[ticket.assignee.pk] = ticket.assignee
+        return sorted(people.values(), key=lambda u: u.pk)
     people = {u.pk: u for u in config_cache.memo("support_managers", _support_managers)}
     for person in (ticket.assignee, ticket.group.lead if ticket.group else None):
         if person is not None and person.is_active:

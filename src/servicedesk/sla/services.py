@@ -10,15 +10,25 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef, Subquery
+from django.db.models import Exists, Min, OuterRef, Q, Subquery
+from django.utils.translation import gettext_noop
 
-from servicedesk.accounts.models import User
+from servicedesk.accounts.models import Group, User
 from servicedesk.core import clock
+from servicedesk.core.errors import Conflict, DomainError
 from servicedesk.core.events import publish
 from servicedesk.sla import clock as business_clock
 from servicedesk.sla import rules, selectors
 from servicedesk.sla.calendar import BusinessCalendar
-from servicedesk.sla.models import ClockKind, Pause, PauseReason, Policy, PolicyTarget, TicketClock
+from servicedesk.sla.models import (
+    INTERNAL_KINDS,
+    ClockKind,
+    Pause,
+    PauseReason,
+    Policy,
+    PolicyTarget,
+    TicketClock,
+)
 from servicedesk.sla.policy import warning_share
 from servicedesk.tickets.models import Comment, Event, EventKind, Ticket
 from servicedesk.tickets.workflow import ACTIVE, Status
@@ -108,15 +118,18 @@ def _met_event(row: TicketClock, *, at: datetime, by: User | None) -> Event:
         kind=EventKind.SLA_MET,
         field=row.kind,
         new={"due": row.due_at and row.due_at.isoformat(), "late": late},
+        internal=row.kind in INTERNAL_KINDS,  # the desk's own target: staff only
     )
 
 
 def refresh_due(ticket_ids) -> None:
-    """Keep ``Ticket.sla_due_at``: the nearest due time of each ticket's running clocks."""
+    """Keep ``Ticket.sla_due_at``: the nearest due time of each ticket's running clocks of
+    the customer's SLA (an OLA is the desk's own: it sorts no list a customer reads)."""
     nearest = (
         TicketClock.objects.filter(
             ticket_id=OuterRef("pk"), met_at=None, stopped=False, due_at__isnull=False
         )
+        .exclude(kind__in=INTERNAL_KINDS)
         .order_by("due_at")
         .values("due_at")[:1]
     )
@@ -145,16 +158,27 @@ def _recompute_running(ticket: Ticket, *, ctx: _Context, at: datetime) -> None:
     past; the sweep records it again when the new moment comes); if it has passed too, it is
     dated at the new moment, and not announced again."""
     rows = list(TicketClock.objects.filter(ticket=ticket, met_at=None, stopped=False))
+    own = selectors.calendars_by_id(
+        [r.calendar_id for r in rows if r.own_target and r.calendar_id], around=at
+    )
     for row in rows:
-        duration = _target_duration(ctx.target, row.kind)
-        if duration is None or ctx.calendar is None:
-            row.stopped = True
-            continue
-        row.target, row.policy, row.calendar_id = duration, ctx.policy, ctx.calendar_id
+        if row.own_target:  # an OLA or a promised next update: its target and calendar stay
+            calendar = own.get(row.calendar_id)
+            percent = _warning_percent(row.policy or ctx.policy)
+            if calendar is None:
+                row.stopped = True
+                continue
+        else:
+            duration = _target_duration(ctx.target, row.kind)
+            if duration is None or ctx.calendar is None:
+                row.stopped = True
+                continue
+            row.target, row.policy, row.calendar_id = duration, ctx.policy, ctx.calendar_id
+            calendar, percent = ctx.calendar, ctx.policy.warning_percent
         _compute(
             row,
-            calendar=ctx.calendar,
-            warning_percent=ctx.policy.warning_percent,
+            calendar=calendar,
+            warning_percent=percent,
             pauses=selectors.pauses_for(ticket.pk, row.kind),
         )
         for moment_column, done_column in _MOMENTS.values():
@@ -200,8 +224,14 @@ def on_public_reply(*, ticket: Ticket, by: User | None, at: datetime) -> list[Ev
         row = _new_clock(ticket, ClockKind.NEXT_UPDATE, ctx=_context(ticket, at), at=at)
         if row:
             row.save()
+    events += _meet_ola(ticket, by=by, at=at)
     refresh_due([ticket.pk])
     return events
+
+
+def on_internal_note(*, ticket: Ticket, by: User | None, at: datetime) -> list[Event]:
+    """An internal note: a member of the group an OLA is owed by has acted on the ticket."""
+    return _meet_ola(ticket, by=by, at=at)
 
 
 def on_status_change(
@@ -209,7 +239,7 @@ def on_status_change(
 ) -> list[Event]:
     """Pause, resume, meet or stop the clocks as the ticket moves from ``old`` to ``new``:
     the effects the table ``rules.MOVES`` gives the move, in their order."""
-    events: list[Event] = []
+    events: list[Event] = _meet_ola(ticket, by=by, at=at)  # a move by the group is acting
     for effect in rules.effects_of(old, new):
         events += _APPLY[effect](ticket, by=by, at=at)
     refresh_due([ticket.pk])
@@ -283,6 +313,190 @@ _APPLY = {
 }
 
 
+# ---- Operational level agreements and promised updates ---------------------------------
+
+DEFAULT_WARNING_PERCENT = 80  # the policy's default, for a clock whose policy is gone
+
+
+def _warning_percent(policy: Policy | None) -> int:
+    return DEFAULT_WARNING_PERCENT if policy is None else policy.warning_percent
+
+
+def _calendar_of(ticket: Ticket, at: datetime) -> tuple[_Context, int | None]:
+    """The ticket's context and the calendar its own-target clocks run on: its priority's
+    target's calendar, else its policy's (a ticket whose priority has no target still has
+    a policy, and so business hours); None when no policy applies at all."""
+    ctx = _context(ticket, at)
+    if ctx.calendar_id is not None:
+        return ctx, ctx.calendar_id
+    return ctx, None if ctx.policy is None else ctx.policy.calendar_id
+
+
+def _meet_ola(ticket: Ticket, *, by: User | None, at: datetime) -> list[Event]:
+    """The running OLA clocks of ``ticket`` owed by a group ``by`` leads or belongs to are
+    met: the receiving group has acted (a reply, a note, a status move)."""
+    if by is None or not by.is_staff:
+        return []
+    rows = list(
+        TicketClock.objects.filter(ticket=ticket, kind=ClockKind.OLA, met_at=None, stopped=False)
+        .filter(Q(group__members=by) | Q(group__lead=by))
+        .distinct()
+    )
+    events = [_met_event(row, at=at, by=by) for row in rows]
+    TicketClock.objects.filter(pk__in=[r.pk for r in rows]).update(met_at=at)
+    return events
+
+
+def on_group_change(*, ticket: Ticket, at: datetime) -> None:
+    """The ticket moved to another group: an OLA owed by a group that no longer has it
+    stops (unmet; a warning or breach already recorded stays)."""
+    TicketClock.objects.filter(
+        ticket=ticket, kind=ClockKind.OLA, met_at=None, stopped=False
+    ).exclude(group_id=ticket.group_id).update(stopped=True)
+
+
+def start_ola(*, ticket: Ticket, group: Group, at: datetime) -> TicketClock | None:
+    """``ticket`` was escalated to ``group``: start the group's OLA clock if it has a
+    response target (``Group.response_target``), measured like an SLA: in business time on
+    the calendar of the ticket's policy, held while the ticket waits on the customer, warned
+    and breached by the sweep, met when a member of the group first acts. Any OLA still
+    running for an earlier escalation stops. Call inside the escalation's transaction."""
+    TicketClock.objects.filter(
+        ticket=ticket, kind=ClockKind.OLA, met_at=None, stopped=False
+    ).update(stopped=True)
+    if group.response_target is None:
+        return None
+    ctx, calendar_id = _calendar_of(ticket, at)
+    if calendar_id is None:  # no policy, no business hours to measure in
+        return None
+    calendar = selectors.calendars_by_id([calendar_id], around=at)[calendar_id]
+    row = TicketClock(
+        ticket=ticket,
+        kind=ClockKind.OLA,
+        policy=ctx.policy,
+        calendar_id=calendar_id,
+        target=group.response_target,
+        started_at=at,
+        group=group,
+        own_target=True,
+    )
+    _compute(
+        row,
+        calendar=calendar,
+        warning_percent=_warning_percent(ctx.policy),
+        pauses=selectors.pauses_for(ticket.pk, ClockKind.OLA),
+    )
+    row.save()
+    return row
+
+
+class InvalidNextUpdate(DomainError):
+    """An expected next update that cannot be promised (naive, not ahead): 422."""
+
+    code = "invalid_next_update"
+
+
+class NextUpdateNotAllowed(Conflict):
+    """No next update can be promised where the ticket is (closed, waiting on the
+    customer): 409."""
+
+    code = "next_update_not_allowed"
+
+
+def check_next_update(*, due_at: datetime, at: datetime, field_name: str = "next_update_by"):
+    """Refuse an expected next update that names no time zone or is not ahead of ``at``."""
+    if due_at.tzinfo is None or due_at.utcoffset() is None:
+        raise InvalidNextUpdate(
+            gettext_noop("%(field)s: give the time zone (or Z for UTC)."), field=field_name
+        )
+    if due_at <= at:
+        raise InvalidNextUpdate(
+            gettext_noop("%(field)s: the next update must be ahead, not in the past."),
+            field=field_name,
+        )
+
+
+@transaction.atomic
+def set_next_update(
+    *, ticket: Ticket, due_at: datetime, at: datetime, by: User | None
+) -> TicketClock | None:
+    """The customer was told when they will next hear from us (an escalation's expected
+    next update, a vendor's promised date): the running next-update clock is now due then,
+    its warning moved to its share of the new target; with none running, a next-update
+    cycle starts at ``at``, due then. Its target becomes the clock's own (the business time
+    up to ``due_at``, less the pauses already in it), so a pause, a resumption or a
+    re-triage keeps the promise. Records a ``field`` event ``next_update_due`` (staff only)
+    and refreshes ``Ticket.sla_due_at``. None when no SLA policy applies to the ticket.
+    Call inside the change's transaction (the escalation's)."""
+    check_next_update(due_at=due_at, at=at)
+    if Status(ticket.status) not in ACTIVE:
+        raise NextUpdateNotAllowed(
+            gettext_noop("A resolved or closed ticket is owed no next update.")
+        )
+    if Pause.objects.filter(ticket=ticket, ended_at=None).exists():
+        raise NextUpdateNotAllowed(
+            gettext_noop(
+                "The ticket waits on the customer and its clocks are held: promise the next "
+                "update once it is worked on again."
+            )
+        )
+    row = (
+        TicketClock.objects.select_for_update()
+        .filter(ticket=ticket, kind=ClockKind.NEXT_UPDATE, met_at=None, stopped=False)
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    old_due = row.due_at if row is not None else None
+    if row is None:
+        ctx, calendar_id = _calendar_of(ticket, at)
+        if calendar_id is None:
+            return None
+        row = TicketClock(
+            ticket=ticket,
+            kind=ClockKind.NEXT_UPDATE,
+            policy=ctx.policy,
+            calendar_id=calendar_id,
+            target=timedelta(0),
+            started_at=at,
+        )
+    if row.calendar_id is None:
+        return None
+    calendar = selectors.calendars_by_id([row.calendar_id], around=at).get(row.calendar_id)
+    if calendar is None:
+        return None
+    pauses = selectors.pauses_for(ticket.pk, ClockKind.NEXT_UPDATE) if row.pk else []
+    row.target = business_clock.business_time_between(
+        row.started_at, due_at, calendar, pauses=pauses
+    )
+    row.own_target = True
+    row.due_at = due_at  # the time promised, to the minute (even outside opening hours)
+    row.warn_at = business_clock.add_business_time(
+        row.started_at,
+        warning_share(row.target, _warning_percent(row.policy)),
+        calendar,
+        pauses=pauses,
+    )
+    # A warning or breach recorded under the old due time holds only if its new moment has
+    # passed too (as after a re-triage); the breach cannot have: the promise is ahead.
+    row.breached_at = None
+    if row.warned_at is not None:
+        row.warned_at = row.warn_at if row.warn_at is not None and row.warn_at <= at else None
+    row.save()
+    event = Event.objects.create(
+        ticket=ticket,
+        actor=by,
+        at=at,
+        kind=EventKind.FIELD,
+        field="next_update_due",
+        old={"due": old_due and old_due.isoformat()},
+        new={"due": due_at.isoformat(), "clock": row.pk},
+        internal=True,  # the customer hears it in the update that carries the promise
+    )
+    publish([event])
+    refresh_due([ticket.pk])
+    return row
+
+
 # ---- The sweep -------------------------------------------------------------------------
 
 
@@ -307,13 +521,17 @@ def _record(row: TicketClock, *, what: str) -> bool:
         )
         if not won:
             return False
+        new = {"due": row.due_at.isoformat(), "clock": row.pk}
+        if row.group_id is not None:  # an OLA: its alert goes to the group that owes it
+            new["group"] = row.group_id
         event = Event.objects.create(
             ticket=row.ticket,
             actor=None,
             at=moment,
             kind=EventKind.SLA_WARNING if what == "warning" else EventKind.SLA_BREACH,
             field=row.kind,
-            new={"due": row.due_at.isoformat(), "clock": row.pk},
+            new=new,
+            internal=row.kind in INTERNAL_KINDS,  # the desk's own target: staff only
         )
         publish([event])
     return True

@@ -541,6 +541,7 @@ def move_to_group(*, ticket: Ticket, group: Group, by: User | None, reason: str 
     )
     ticket.group, ticket.updated_at = group, now
     ticket.save(update_fields=["group", "updated_at"])
+    sla.on_group_change(ticket=ticket, at=now)  # an OLA owed by the group it left stops
     _record([event])
     return ticket
 
@@ -704,6 +705,8 @@ def add_comment(
     desk_reply = not internal and (author is None or author.is_staff)
     if desk_reply:
         events += sla.on_public_reply(ticket=ticket, by=author, at=now)
+    elif internal:
+        events += sla.on_internal_note(ticket=ticket, by=author, at=now)
     ticket.updated_at = now
     ticket.save(update_fields=STATUS_FIELDS)
     _record(events)
