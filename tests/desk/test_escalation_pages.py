@@ -81,6 +81,26 @@ class TestEscalatePage:
         assert Ticket.objects.get(pk=ticket_a.pk).group.name == "CRM specialists"
         assert "Escalated to CRM specialists." in _messages(answer)
 
+    def test_the_agent_sets_when_the_customer_hears_from_us_next(self, desk, alice, ticket_a):
+        from servicedesk.sla.selectors import current_clocks
+
+        services.confirm_triage(ticket=ticket_a, urgency=2, impact=2, by=alice)
+        services.respond(ticket=ticket_a, author=alice, body="Looking into it.")  # next update runs
+        promised = (clock.now() + 30 * H).replace(second=0, microsecond=0)
+
+        desk.post(
+            f"/desk/tickets/{ticket_a.number}/escalate/",
+            {
+                "kind": "internal",
+                "to_level": "L2",
+                "reason": "CRM specialist needed",
+                "notify_customer": "on",
+                "next_update_by": _local(promised),
+            },
+        )
+
+        assert current_clocks(ticket_a.pk)["next_update"].due_at == promised
+
     def test_not_telling_the_customer_needs_a_reason_from_the_service(self, desk, ticket_a):
         answer = desk.post(
             f"/desk/tickets/{ticket_a.number}/escalate/",

@@ -47,6 +47,10 @@ class TellCustomerMixin(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    next_update_by = local_datetime(
+        _("The customer hears from us next by (empty: the service level's next update)"),
+        required=False,
+    )
 
 
 class InternalEscalationForm(TellCustomerMixin):

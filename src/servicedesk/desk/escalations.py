@@ -59,6 +59,7 @@ def _escalate_internal(request, ticket: Ticket):
             by=request.user,
             notify_customer=data["notify_customer"],
             no_notice_reason=data["no_notice_reason"],
+            next_update_by=data["next_update_by"],
         )
     except DomainError as error:
         form.add_error(None, error.localized())
@@ -87,6 +88,7 @@ def _escalate_to_vendor(request, ticket: Ticket):
             contract=data["contract"],
             notify_customer=data["notify_customer"],
             no_notice_reason=data["no_notice_reason"],
+            next_update_by=data["next_update_by"],
         )
     except DomainError as error:
         form.add_error(None, error.localized())
