@@ -69,6 +69,11 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "servicedesk.mail.vendors.mail_vendor_overdue",
     ),
     Subscriber(
+        "escalation-received-mail",
+        frozenset({"escalated"}),
+        "servicedesk.mail.vendors.mail_receiving_group",
+    ),
+    Subscriber(
         "escalation-update-mail",
         frozenset({"escalated", "de_escalated"}),
         "servicedesk.mail.escalation_updates.mail_escalation_update",

@@ -31,6 +31,7 @@ EXPECTED = [
     ("vendor-escalation-mail", {"escalated"}, "servicedesk.mail.vendors.mail_vendor_escalation"),
     ("vendor-message-mail", {"vendor_message"}, "servicedesk.mail.vendors.mail_vendor_message"),
     ("vendor-overdue-mail", {"vendor_overdue"}, "servicedesk.mail.vendors.mail_vendor_overdue"),
+    ("escalation-received-mail", {"escalated"}, "servicedesk.mail.vendors.mail_receiving_group"),
     (
         "escalation-update-mail",
         {"escalated", "de_escalated"},

@@ -146,3 +146,30 @@ def test_coming_back_down_is_told_too(french_ticket, alice):
     first, second = updates(french_ticket)
     assert "équipe spécialisée" in first.body_text  # with a specialist team
     assert "équipe de support" in second.body_text  # back with the service desk team
+
+
+def test_the_receiving_group_is_told_of_an_internal_escalation(french_ticket, alice):
+    """Issue 15, item 1: the receiving group is notified — its lead and members, each in
+    their own language, not the agent who escalated, once."""
+    from servicedesk.accounts.models import Group
+    from tests.factories import StaffFactory
+
+    group = Group.objects.get(name="CRM specialists")
+    claire = StaffFactory(email="claire@desk.example", language="fr")
+    raj = StaffFactory(email="raj@desk.example", language="en")
+    group.lead = claire
+    group.save()
+    group.members.add(claire, raj, alice)
+
+    with at(MONDAY_9 + H):
+        escalations.escalate_internal(
+            ticket=french_ticket, to_level="L2", reason="Needs the CRM team", by=alice
+        )
+
+    told = OutboxMessage.objects.filter(dedupe_key__startswith="escalation-received:")
+    assert sorted(m.to[0] for m in told) == ["claire@desk.example", "raj@desk.example"]
+    english = told.get(to=["raj@desk.example"])
+    assert english.subject.startswith("Escalated to CRM specialists:")
+    assert "Needs the CRM team" in english.body_text
+    assert f"/desk/tickets/{french_ticket.number}/" in english.body_text
+    assert told.get(to=["claire@desk.example"]).subject.startswith("Escaladé vers")

@@ -41,6 +41,7 @@ from servicedesk.mail import parsing, quoting
 from servicedesk.mail.notifications import _desk_name, _language, _render, _when, _zone
 from servicedesk.mail.outbox import queue_email
 from servicedesk.sla import selectors as sla_selectors
+from servicedesk.sla.models import TicketClock
 from servicedesk.tickets.models import Attachment, Comment, Event, Ticket
 
 # ``[SD#10042-V7]``: ticket 10042's escalation 7. The customer's ``[SD#10042]`` never matches.
@@ -241,6 +242,63 @@ def mail_vendor_overdue(events: Sequence[Event], hints: Mapping[str, Any]) -> No
                 body_text=body,
                 ticket=ticket,
                 dedupe_key=f"vendor-overdue:{escalation.pk}:{person.pk}",
+            )
+
+
+def _group_people(group) -> list[User]:
+    """The receiving group's people: its lead and active members, each once."""
+    people = {m.pk: m for m in group.members.filter(is_active=True)}
+    if group.lead is not None and group.lead.is_active:
+        people[group.lead.pk] = group.lead
+    return sorted(people.values(), key=lambda u: u.pk)
+
+
+def mail_receiving_group(events: Sequence[Event], hints: Mapping[str, Any]) -> None:
+    """An internal escalation: the receiving group's lead and members are told, each in
+    their language and zone, with the reason and their internal response due time (OLA)."""
+    for event in events:
+        new = event.new or {}
+        if new.get("kind") != "internal":
+            continue
+        escalation = (
+            Escalation.objects.select_related("ticket", "group__lead", "created_by")
+            .filter(pk=new.get("escalation"))
+            .first()
+        )
+        if escalation is None or escalation.group is None:
+            continue
+        ticket = escalation.ticket
+        ola = (
+            TicketClock.objects.filter(ticket=ticket, kind="ola", group=escalation.group)
+            .order_by("-started_at")
+            .first()
+        )
+        link = links.absolute(reverse("desk:ticket", args=[ticket.number]))
+        by = escalation.created_by.display_name if escalation.created_by else "—"
+        for person in _group_people(escalation.group):
+            if escalation.created_by_id == person.pk:
+                continue  # who escalated knows
+            zone = _zone(person)
+            with translation.override(_language(person)):
+                subject, body = _render(
+                    "mail/escalation_received.txt",
+                    {
+                        "group": escalation.group,
+                        "reference": ticket.reference,
+                        "subject": ticket.subject,
+                        "by": by,
+                        "reason": escalation.reason,
+                        "due": _when(ola.due_at, zone) if ola and ola.due_at else "",
+                        "zone": str(zone),
+                        "link": link,
+                    },
+                )
+            queue_email(
+                to=[person.email],
+                subject=subject,
+                body_text=body,
+                ticket=ticket,
+                dedupe_key=f"escalation-received:{escalation.pk}:{person.pk}",
             )
 
 
