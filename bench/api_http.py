@@ -249,6 +249,34 @@ def _busy_cpu(seconds: float = 1.0) -> float:
     return 100 * (busy1 - busy0) / max(1, total1 - total0)
 
 
+def wait_until_healthy(server, *, within: float, what: str) -> None:
+    """Return once ``server.url``/health answers 200; stop it and exit with its log's tail if
+    it dies or does not answer ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with urllib.request.urlopen(f"{server.url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise SystemExit(f"{what} did not start:\n" + server.log.read_text()[-3000:])
+        time.sleep(0.1)
+
+
+def stop_gracefully(process: subprocess.Popen) -> None:
+    """SIGTERM, so requests in flight finish; killed after a minute."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class Server:
     """gunicorn with sync workers on a free loopback port (no access log, as the peer)."""
 
@@ -260,18 +288,7 @@ class Server:
                         f"127.0.0.1:{self.port}", "--workers", str(workers),
                         "--worker-class", "sync", "--error-logfile", str(self.log)]  # fmt: skip
         self.process = subprocess.Popen(self.command, env=env, cwd=ROOT)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit("gunicorn did not start:\n" + self.log.read_text()[-3000:])
-            time.sleep(0.1)
+        wait_until_healthy(self, within=30, what="gunicorn")
 
     @property
     def url(self) -> str:
@@ -279,13 +296,7 @@ class Server:
 
     def stop(self) -> None:
         """Graceful: requests in flight finish before the count."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_gracefully(self.process)
 
 
 def _wrk(server: Server, workload: str, seconds: float, token: str, tag: str) -> dict:

@@ -53,7 +53,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.api_http import COMMAND, Template, _admin, _env, _pg_exists, _template_key  # noqa: E402
+from bench.api_http import (  # noqa: E402
+    COMMAND,
+    Template,
+    _admin,
+    _env,
+    _pg_exists,
+    _template_key,
+    stop_gracefully,
+    wait_until_healthy,
+)
 from bench.search import KEYWORD_SENTENCES  # noqa: E402
 from tests.ports import free_port  # noqa: E402
 
@@ -216,31 +225,14 @@ class Server:
             self.process = subprocess.Popen(
                 self.command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log
             )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit("our server did not start:\n" + self.log.read_text()[-3000:])
-            time.sleep(0.2)
+        wait_until_healthy(self, within=60, what="our server")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_gracefully(self.process)
 
 
 def sign_in(run, base: str) -> tuple[object, str]:
