@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 
 from servicedesk.accounts.models import Group, User, Vendor
 from servicedesk.core import clock
-from servicedesk.core.errors import NotFound, PermissionDenied, Term
+from servicedesk.core.errors import NotFound, Term
 from servicedesk.escalation import levels, selectors
 from servicedesk.escalation.levels import Direction, EscalationNotAllowed, InvalidEscalation
 from servicedesk.escalation.models import (
@@ -38,14 +38,8 @@ from servicedesk.sla import services as sla
 from servicedesk.tickets import services as tickets
 from servicedesk.tickets import workflow
 from servicedesk.tickets.models import Attachment, Comment, EventKind, Ticket
+from servicedesk.tickets.services import history_ref, require_staff
 from servicedesk.tickets.workflow import ACTIVE, Status
-
-
-def _require_staff(user: User | None, action: str) -> None:
-    if user is not None and not user.is_staff:
-        raise PermissionDenied(
-            gettext_noop("Only the support desk can %(action)s."), action=Term(action)
-        )
 
 
 def _locked(ticket: Ticket) -> Ticket:
@@ -58,11 +52,6 @@ def _locked(ticket: Ticket) -> Ticket:
     if found is None:
         raise NotFound(gettext_noop("No such ticket."))
     return found
-
-
-def _ref(obj) -> dict | None:
-    """A related object as the history keeps it: id and the name it had then."""
-    return None if obj is None else {"id": obj.pk, "name": str(obj)}
 
 
 def _check_active(ticket: Ticket) -> None:
@@ -126,8 +115,8 @@ def _announce(
             "kind": escalation.kind,
             "target": escalation.target,
             "level": escalation.to_level or None,
-            "group": _ref(escalation.group),
-            "vendor": _ref(vendor),
+            "group": history_ref(escalation.group),
+            "vendor": history_ref(vendor),
             "reference": escalation.vendor_reference,
             "promised_by": escalation.promised_by and escalation.promised_by.isoformat(),
             "next_update_by": next_update_by and next_update_by.isoformat(),
@@ -156,7 +145,7 @@ def escalate_internal(
     changes (through ``tickets.services.move_to_group``). The group's OLA clock starts, if it
     has a response target; ``next_update_by``, the update the customer is told to expect,
     sets the next-update clock."""
-    _require_staff(by, gettext_noop("escalate tickets"))
+    require_staff(by, gettext_noop("escalate tickets"))
     level = levels.parse_level(to_level)
     levels.check_notice(notify_customer=notify_customer, no_notice_reason=no_notice_reason)
     if next_update_by is not None:
@@ -200,7 +189,7 @@ def de_escalate(
     """Hand ``ticket`` back down to ``to_level`` (default: one level below where it is), to
     ``group`` or that level's receiving group. The internal escalations above that level
     end (``closed_at``); history and clocks stay."""
-    _require_staff(by, gettext_noop("de-escalate tickets"))
+    require_staff(by, gettext_noop("de-escalate tickets"))
     ticket = _locked(ticket)
     _check_active(ticket)
     current = _level_of(ticket)
@@ -227,7 +216,7 @@ def de_escalate(
             "kind": EscalationKind.INTERNAL,
             "target": str(level),
             "level": str(level),
-            "group": _ref(group),
+            "group": history_ref(group),
             "escalations": ended,
         },
         reason=reason.strip(),
@@ -286,7 +275,7 @@ def escalate_to_vendor(
     the customer's SLA clocks keep running (``sla.rules``: waiting on a third party pauses
     nothing). The expected next update, ``next_update_by`` or else the vendor's
     ``promised_by``, sets the next-update clock."""
-    _require_staff(by, gettext_noop("escalate tickets"))
+    require_staff(by, gettext_noop("escalate tickets"))
     if not reason.strip():
         raise InvalidEscalation(gettext_noop("Say why the ticket is escalated."))
     if channel not in VendorChannel.values:
@@ -350,7 +339,7 @@ def return_from_vendor(
 ) -> Escalation:
     """The vendor's part is done: the escalation ends; the ticket leaves waiting on third
     party for ``to_status`` unless another vendor escalation is still open."""
-    _require_staff(by, gettext_noop("de-escalate tickets"))
+    require_staff(by, gettext_noop("de-escalate tickets"))
     if escalation.kind != EscalationKind.VENDOR:
         raise EscalationNotAllowed(
             gettext_noop("This is an internal escalation: take the ticket back down a level.")
@@ -380,7 +369,7 @@ def return_from_vendor(
             "escalation": escalation.pk,
             "kind": EscalationKind.VENDOR,
             "target": escalation.target,
-            "vendor": _ref(escalation.vendor),
+            "vendor": history_ref(escalation.vendor),
             "reference": escalation.vendor_reference,
         },
         reason=reason.strip(),
@@ -404,7 +393,7 @@ def record_vendor_answer(
     """The vendor answered (by mail, phone...): the first answer is recorded once, for the
     vendor's response time; later answers change nothing here. ``by``: the member of staff who
     logs it, None when the vendor's mail arrives by itself."""
-    _require_staff(by, gettext_noop("record a vendor's answer"))
+    require_staff(by, gettext_noop("record a vendor's answer"))
     if escalation.kind != EscalationKind.VENDOR:
         raise EscalationNotAllowed(gettext_noop("Only a vendor escalation has a vendor's answer."))
     at = at or clock.now()
@@ -423,7 +412,7 @@ def record_vendor_answer(
         field=EscalationKind.VENDOR,
         new={
             "escalation": escalation.pk,
-            "vendor": _ref(escalation.vendor),
+            "vendor": history_ref(escalation.vendor),
             "reference": escalation.vendor_reference,
             "response_seconds": seconds,
             "promised_by": escalation.promised_by and escalation.promised_by.isoformat(),
@@ -445,7 +434,7 @@ def record_bug(
 ) -> Escalation:
     """The vendor confirmed a bug: their bug reference and, once known, the release that will
     fix it (``mark_release_shipped`` lists the tickets waiting on it)."""
-    _require_staff(by, gettext_noop("record a vendor's bug"))
+    require_staff(by, gettext_noop("record a vendor's bug"))
     if escalation.kind != EscalationKind.VENDOR:
         raise EscalationNotAllowed(gettext_noop("Only a vendor escalation has a vendor's bug."))
     if release is not None and release.vendor_id != escalation.vendor_id:
@@ -453,11 +442,11 @@ def record_bug(
     escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
     old = {
         "bug_reference": escalation.vendor_bug_reference,
-        "release": _ref(escalation.fix_release),
+        "release": history_ref(escalation.fix_release),
     }
     escalation.vendor_bug_reference = bug_reference.strip()
     escalation.fix_release = release
-    new = {"bug_reference": escalation.vendor_bug_reference, "release": _ref(release)}
+    new = {"bug_reference": escalation.vendor_bug_reference, "release": history_ref(release)}
     if old == new:
         return escalation
     escalation.save(update_fields=["vendor_bug_reference", "fix_release"])
@@ -480,7 +469,7 @@ def record_bug(
 def add_release(*, vendor: Vendor, name: str, by: User | None) -> Release:
     """The release ``name`` of ``vendor``, created if new (a bug's fix is often named before
     the vendor ships it)."""
-    _require_staff(by, gettext_noop("add releases"))
+    require_staff(by, gettext_noop("add releases"))
     name = name.strip()
     if not name:
         raise InvalidEscalation(gettext_noop("Name the release."))
@@ -494,7 +483,7 @@ def add_release(*, vendor: Vendor, name: str, by: User | None) -> Release:
 def mark_release_shipped(*, release: Release, by: User | None) -> list[Ticket]:
     """The vendor shipped ``release``: record when (once), and return the active tickets
     waiting on it (an escalation naming it as the fix), for the desk to follow up."""
-    _require_staff(by, gettext_noop("mark releases shipped"))
+    require_staff(by, gettext_noop("mark releases shipped"))
     now = clock.now()
     Release.objects.filter(pk=release.pk, shipped_at=None).update(shipped_at=now)
     release.refresh_from_db()
@@ -548,7 +537,7 @@ def sweep_vendor_promises(*, now: datetime | None = None, batch: int = 500) -> S
                     field=EscalationKind.VENDOR,
                     new={
                         "escalation": row.pk,
-                        "vendor": _ref(row.vendor),
+                        "vendor": history_ref(row.vendor),
                         "reference": row.vendor_reference,
                         "promised_by": row.promised_by.isoformat(),
                     },
@@ -575,7 +564,7 @@ def _vendor_message_event(message: VendorMessage, *, by: User | None) -> None:
             "escalation": escalation.pk,
             "message": message.pk,
             "direction": message.direction,
-            "vendor": _ref(escalation.vendor),
+            "vendor": history_ref(escalation.vendor),
         },
         internal=True,
     )
@@ -585,7 +574,7 @@ def _vendor_message_event(message: VendorMessage, *, by: User | None) -> None:
 def write_to_vendor(*, escalation: Escalation, body: str, by: User | None) -> VendorMessage:
     """Add a message of the desk to ``escalation``'s vendor thread; its subscriber mails it
     to the vendor (``selectors.vendor_address``) in that thread."""
-    _require_staff(by, gettext_noop("write to vendors"))
+    require_staff(by, gettext_noop("write to vendors"))
     if escalation.kind != EscalationKind.VENDOR:
         raise EscalationNotAllowed(gettext_noop("Only a vendor escalation has a vendor thread."))
     if not body.strip():

@@ -24,7 +24,7 @@ from servicedesk.sla import services as sla
 from servicedesk.tickets import triage
 from servicedesk.tickets.models import Category, Channel, Comment, Event, EventKind, Product, Ticket
 from servicedesk.tickets.selectors import triage_bands
-from servicedesk.tickets.services import allocate_numbers, route_new_ticket
+from servicedesk.tickets.services import allocate_numbers, history_ref, route_new_ticket
 from servicedesk.tickets.workflow import Status
 
 MAX_PER_CALL = 5000
@@ -224,11 +224,6 @@ def _event(
 ) -> tuple:
     """An event row (``_EVENT_COLUMNS``), its ticket still an object: its id comes later."""
     return (ticket, actor and actor.pk, at, kind, field, old, new, reason, internal)
-
-
-def _ref(obj) -> dict | None:
-    """A related object as the history keeps it (as the ticket services do)."""
-    return None if obj is None else {"id": obj.pk, "name": str(obj)}
 
 
 @dataclass
@@ -483,8 +478,8 @@ def _assignments(ticket: Ticket, item: Item, people: _People, groups: dict) -> l
                     change.at,
                     EventKind.GROUP,
                     field="group",
-                    old=_ref(group),
-                    new=_ref(target),
+                    old=history_ref(group),
+                    new=history_ref(target),
                 )
             )
             group = target
@@ -498,8 +493,8 @@ def _assignments(ticket: Ticket, item: Item, people: _People, groups: dict) -> l
                         change.at,
                         EventKind.ASSIGNEE,
                         field="assignee",
-                        old=_ref(assignee),
-                        new=_ref(target),
+                        old=history_ref(assignee),
+                        new=history_ref(target),
                     )
                 )
                 assignee = target

@@ -69,7 +69,8 @@ def actor_of(user: User | None) -> workflow.Actor:
 STATUS_FIELDS = ["status", "resolved_at", "closed_at", "confirmation_asked_at", "updated_at"]
 
 
-def _require_staff(user: User | None, action: str) -> None:
+def require_staff(user: User | None, action: str) -> None:
+    """Refuse ``user`` unless staff (``None``: the desk's own automation)."""
     if user is not None and not user.is_staff:
         raise PermissionDenied(
             gettext_noop("Only the support desk can %(action)s."), action=Term(action)
@@ -87,7 +88,7 @@ def _locked(ticket: Ticket, by: User | None) -> Ticket:
     return found
 
 
-def _ref(obj) -> dict[str, Any] | None:
+def history_ref(obj) -> dict[str, Any] | None:
     """A related object as the history keeps it: id and the name it had then."""
     return None if obj is None else {"id": obj.pk, "name": str(obj)}
 
@@ -454,7 +455,7 @@ def confirm_triage(*, ticket: Ticket, urgency: int, impact: int, by: User | None
 
     Confirming a new ticket opens it. The customer's proposal is kept as it was.
     """
-    _require_staff(by, gettext_noop("confirm the triage"))
+    require_staff(by, gettext_noop("confirm the triage"))
     ticket = _locked(ticket, by)
     assessment = triage.assess(urgency=urgency, impact=impact, bands=triage_bands())
     now = clock.now()
@@ -499,7 +500,7 @@ def confirm_triage(*, ticket: Ticket, urgency: int, impact: int, by: User | None
 @transaction.atomic
 def assign(*, ticket: Ticket, assignee: User | None, by: User | None) -> Ticket:
     """Give ``ticket`` to a member of staff, or take it from whoever has it (``None``)."""
-    _require_staff(by, gettext_noop("assign tickets"))
+    require_staff(by, gettext_noop("assign tickets"))
     if assignee is not None and (not assignee.is_staff or not assignee.is_active):
         raise InvalidTicket(gettext_noop("Tickets can only be assigned to active staff."))
     ticket = _locked(ticket, by)
@@ -512,8 +513,8 @@ def assign(*, ticket: Ticket, assignee: User | None, by: User | None) -> Ticket:
         at=now,
         kind=EventKind.ASSIGNEE,
         field="assignee",
-        old=_ref(ticket.assignee),
-        new=_ref(assignee),
+        old=history_ref(ticket.assignee),
+        new=history_ref(assignee),
     )
     ticket.assignee, ticket.updated_at = assignee, now
     ticket.save(update_fields=["assignee", "updated_at"])
@@ -524,7 +525,7 @@ def assign(*, ticket: Ticket, assignee: User | None, by: User | None) -> Ticket:
 @transaction.atomic
 def move_to_group(*, ticket: Ticket, group: Group, by: User | None, reason: str = "") -> Ticket:
     """Hand ``ticket`` to another group (support level); the assignee stays unless told."""
-    _require_staff(by, gettext_noop("move tickets between groups"))
+    require_staff(by, gettext_noop("move tickets between groups"))
     ticket = _locked(ticket, by)
     if ticket.group_id == group.pk:
         return ticket
@@ -535,8 +536,8 @@ def move_to_group(*, ticket: Ticket, group: Group, by: User | None, reason: str 
         at=now,
         kind=EventKind.GROUP,
         field="group",
-        old=_ref(ticket.group),
-        new=_ref(group),
+        old=history_ref(ticket.group),
+        new=history_ref(group),
         reason=reason,
     )
     ticket.group, ticket.updated_at = group, now
@@ -572,7 +573,7 @@ def _history_value(value: Any) -> Any:
 @transaction.atomic
 def update_details(*, ticket: Ticket, by: User | None, **changes: Any) -> Ticket:
     """Change the descriptive fields of ``ticket`` (staff only); one event per changed field."""
-    _require_staff(by, gettext_noop("edit a ticket's details"))
+    require_staff(by, gettext_noop("edit a ticket's details"))
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidTicket(
@@ -606,8 +607,8 @@ def update_details(*, ticket: Ticket, by: User | None, **changes: Any) -> Ticket
                     at=now,
                     kind=EventKind.FIELD,
                     field=name,
-                    old=_ref(current),
-                    new=_ref(value),
+                    old=history_ref(current),
+                    new=history_ref(value),
                 )
             )
         else:
@@ -664,7 +665,7 @@ def add_comment(
     if channel not in Channel.values:
         raise InvalidTicket(gettext_noop("Unknown channel %(channel)r."), channel=channel)
     if internal:
-        _require_staff(author, gettext_noop("write internal notes"))
+        require_staff(author, gettext_noop("write internal notes"))
     ticket = _locked(ticket, None)
     if author is not None and not takes_part(ticket, author):
         raise NotFound(gettext_noop("No such ticket."))
@@ -742,7 +743,7 @@ def respond(
 @transaction.atomic
 def link_tickets(*, source: Ticket, target: Ticket, kind: str, by: User | None) -> TicketLink:
     """Record that ``source`` is <kind> ``target``; both tickets' histories show it."""
-    _require_staff(by, gettext_noop("link tickets"))
+    require_staff(by, gettext_noop("link tickets"))
     if kind not in LinkKind.values:
         raise InvalidTicket(gettext_noop("Unknown link kind %(kind)r."), kind=kind)
     if source.pk == target.pk:
@@ -780,7 +781,7 @@ def link_tickets(*, source: Ticket, target: Ticket, kind: str, by: User | None) 
 @transaction.atomic
 def unlink_tickets(*, link: TicketLink, by: User | None) -> None:
     """Remove a link; both tickets' histories keep that it existed."""
-    _require_staff(by, gettext_noop("unlink tickets"))
+    require_staff(by, gettext_noop("unlink tickets"))
     now = clock.now()
     source, target = link.source, link.target
     _record(
