@@ -512,12 +512,7 @@ def sweep_vendor_promises(*, now: datetime | None = None, batch: int = 500) -> S
     while True:
         rows = list(
             Escalation.objects.filter(
-                kind=EscalationKind.VENDOR,
-                promised_by__lte=now,
-                answered_at=None,
-                closed_at=None,
-                overdue_recorded_at=None,
-                pk__gt=last_pk,
+                selectors.overdue_condition(now), overdue_recorded_at=None, pk__gt=last_pk
             )
             .select_related("ticket", "vendor")
             .order_by("pk")[:batch]

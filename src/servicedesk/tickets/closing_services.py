@@ -24,7 +24,7 @@ from servicedesk.sla.calendar import BusinessCalendar, CalendarError
 from servicedesk.tickets import closing, workflow
 from servicedesk.tickets.models import Event, EventKind, Rating, RatingValue, Ticket
 from servicedesk.tickets.selectors import takes_part
-from servicedesk.tickets.services import InvalidTicket, _event, _locked, _record, change_status
+from servicedesk.tickets.services import InvalidTicket, _locked, change_status, record_event
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,8 @@ def _act(ticket_id: int, *, now: datetime) -> closing.Step | None:
         step = _step(ticket, sent=sent, last=last, now=now)
         if step.action == closing.Action.REMIND:
             following = _step(ticket, sent=sent + 1, last=now, now=now)
-            reminder = _event(
+            Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+            record_event(
                 ticket,
                 by=None,
                 at=now,
@@ -142,23 +143,17 @@ def _act(ticket_id: int, *, now: datetime) -> closing.Step | None:
                     "closes": step.number >= settings.SERVICEDESK_CLOSING_REMINDERS,
                 },
             )
-            Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
-            _record([reminder])
         elif step.action == closing.Action.CLOSE:
             reason = f"Closed automatically after {step.number} reminders without an answer."
             ticket = change_status(ticket=ticket, to=workflow.Status.CLOSED, by=None, reason=reason)
-            _record(
-                [
-                    _event(
-                        ticket,
-                        by=None,
-                        at=ticket.closed_at,
-                        kind=EventKind.AUTO_CLOSED,
-                        field="closing",
-                        new={"reminders": step.number},
-                        reason=reason,
-                    )
-                ]
+            record_event(
+                ticket,
+                by=None,
+                at=ticket.closed_at,
+                kind=EventKind.AUTO_CLOSED,
+                field="closing",
+                new={"reminders": step.number},
+                reason=reason,
             )
         return step
 
@@ -228,17 +223,13 @@ def rate(*, ticket: Ticket, by: User, value: str, comment: str = "") -> Rating:
     rating, _created = Rating.objects.update_or_create(
         ticket=ticket, by=by, defaults={"value": value, "comment": comment, "created_at": now}
     )
-    _record(
-        [
-            _event(
-                ticket,
-                by=by,
-                at=now,
-                kind=EventKind.RATED,
-                field="rating",
-                new={"value": value, "commented": bool(comment)},
-            )
-        ]
+    record_event(
+        ticket,
+        by=by,
+        at=now,
+        kind=EventKind.RATED,
+        field="rating",
+        new={"value": value, "commented": bool(comment)},
     )
     return rating
 
