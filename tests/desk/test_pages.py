@@ -391,3 +391,12 @@ def test_the_explanation_and_history_of_another_customers_ticket_are_404_for_cus
     client.force_login(charlie)
     for part in ("explain", "history"):
         assert client.get(f"/desk/tickets/{ticket_a.number}/{part}/").status_code == 404
+
+
+def test_a_macro_with_a_stray_brace_is_inserted_as_typed(desk, ticket_a):
+    from servicedesk.desk.models import Macro
+
+    macro = Macro.objects.create(name="Braces", body="Use {requester_name} or a lone {")
+    answer = desk.get(f"/desk/tickets/{ticket_a.number}/macro/", {"macro": macro.pk})
+    assert answer.status_code == 200
+    assert "Use {requester_name} or a lone {" in answer.content.decode()  # was a 500

@@ -31,15 +31,13 @@ def board(request):
     )
     columns = []
     for status in COLUMNS:
+        targets = allowed_targets(Status(status), actor=Actor.STAFF)  # the same for a column
         cards = list(rows.filter(status=status).order_by("sla_due_at", "number")[:PER_COLUMN])
         columns.append(
             {
                 "status": status,
                 "label": StatusChoices(status).label,
-                "cards": [
-                    (card, allowed_targets(Status(card.status), actor=Actor.STAFF))
-                    for card in cards
-                ],
+                "cards": [(card, targets) for card in cards],
             }
         )
     cells = queues.sla_cells([c for col in columns for c, _ in col["cards"]], now=now)

@@ -22,7 +22,7 @@ from servicedesk.desk.escalation_forms import (
     TellRequestersForm,
     VendorEscalationForm,
 )
-from servicedesk.desk.views import _refused, _ticket_or_404, staff_required
+from servicedesk.desk.views import _refused, _ticket_or_404, fill_placeholders, staff_required
 from servicedesk.escalation import selectors, services
 from servicedesk.escalation.models import Escalation, EscalationKind, Release
 from servicedesk.tickets import selectors as ticket_selectors
@@ -33,14 +33,13 @@ from servicedesk.tickets.models import Ticket
 
 
 def _escalate_page(request, ticket: Ticket, *, internal=None, vendor=None, status=200):
-    attachments = list(ticket.attachments.all())
     context = {
         "ticket": ticket,
         "level": selectors.current_level(ticket),
         "internal": internal or InternalEscalationForm(auto_id="internal-%s"),
         "vendor": vendor or VendorEscalationForm(ticket=ticket, auto_id="vendor-%s"),
         "has_steps": bool(ticket.steps_to_reproduce.strip()),
-        "attachment_count": len(attachments),
+        "attachment_count": ticket.attachments.count(),
     }
     return render(request, "desk/escalate.html", context, status=status)
 
@@ -255,19 +254,6 @@ def ship_release(request, pk: int):
     return redirect("desk:release", pk=release.pk)
 
 
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"  # an unknown placeholder stays as typed
-
-
-def _fill(text: str, values: _Blank) -> str:
-    """``text`` with its placeholders filled for one ticket; as typed if a brace is stray."""
-    try:
-        return text.format_map(values)
-    except (ValueError, IndexError, AttributeError):
-        return text
-
-
 def _default_text(release: Release) -> str:
     return _(
         "Hello {requester_name},\n\nThe fix for {bug} is released in %(release)s. "
@@ -327,7 +313,8 @@ def tell_requesters(request, pk: int):
         number__in=form.cleaned_data["tickets"]
     )
     for ticket in visible.select_related("requester").order_by("number"):
-        values = _Blank(
+        body = fill_placeholders(
+            form.cleaned_data["body"],
             requester_name=ticket.requester.display_name,
             ticket=ticket.reference,
             subject=ticket.subject,
@@ -335,9 +322,7 @@ def tell_requesters(request, pk: int):
             agent=request.user.display_name,
         )
         try:
-            tickets.respond(
-                ticket=ticket, author=request.user, body=_fill(form.cleaned_data["body"], values)
-            )
+            tickets.respond(ticket=ticket, author=request.user, body=body)
             done += 1
         except DomainError as error:
             refused.append(f"{ticket.reference}: {error.localized()}")

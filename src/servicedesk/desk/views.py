@@ -12,14 +12,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from servicedesk.core import clock, labels
+from servicedesk.core import clock
 from servicedesk.core.errors import DomainError
 from servicedesk.desk import escalation_panel, history, presence, queues
 from servicedesk.desk.forms import (
@@ -34,8 +34,8 @@ from servicedesk.desk.forms import (
 )
 from servicedesk.desk.models import Macro, SavedFilter
 from servicedesk.sla import selectors as sla_selectors
-from servicedesk.tickets import selectors, services, triage
-from servicedesk.tickets.models import Channel, Event, StatusChoices, Ticket
+from servicedesk.tickets import selectors, services
+from servicedesk.tickets.models import Channel, StatusChoices, Ticket
 from servicedesk.tickets.references import parse_reference
 from servicedesk.tickets.workflow import Actor, Status, allowed_targets
 
@@ -234,8 +234,8 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
             initial={"assignee": ticket.assignee_id, "group": ticket.group_id}
         ),
         "triage_form": TriageForm(initial={"urgency": start[0], "impact": start[1]}),
-        "proposed": proposed and _assessment(proposed),
-        "confirmed": confirmed and _assessment(confirmed),
+        "proposed": proposed and selectors.assessment(*proposed),
+        "confirmed": confirmed and selectors.assessment(*confirmed),
         "bands": selectors.triage_bands(),
         "composer": composer
         or ComposerForm(initial={"seen": _version(ticket), "kind": "reply"}, statuses=statuses),
@@ -253,20 +253,12 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
     }
 
 
-def _assessment(pair) -> dict:
-    urgency, impact = pair
-    result = triage.assess(urgency=urgency, impact=impact, bands=selectors.triage_bands())
-    label = labels.shown(selectors.priority_labels().get(result.priority, result.priority))
-    return {"urgency": urgency, "impact": impact, "score": result.score, "priority": label}
-
-
 @require_GET
 @staff_required
 def ticket_page(request, number: str):
-    if not number.isdigit():  # SD-10042 and the like: the canonical address
-        ticket = _ticket_or_404(request, number)
-        return redirect("desk:ticket", number=ticket.number)
     ticket = _ticket_or_404(request, number)
+    if not number.isdigit():  # SD-10042 and the like: the canonical address
+        return redirect("desk:ticket", number=ticket.number)
     # Presence is recorded by the page's first poll (hx-trigger "load"), not here: a page
     # view writes nothing.
     return render(request, "desk/ticket.html", _page_context(request, ticket))
@@ -293,7 +285,7 @@ def explain(request, number: str):
 def ticket_history(request, number: str):
     """The ticket's history in words."""
     ticket = _ticket_or_404(request, number)
-    events = selectors.history(user=request.user, ticket=ticket).select_related("actor")
+    events = selectors.history(user=request.user, ticket=ticket)
     return _part(request, ticket, "desk/_history.html", {"history": history.lines(events)})
 
 
@@ -301,9 +293,8 @@ def _changes_since(request, ticket: Ticket, seen: str) -> list[history.Line]:
     try:
         since = datetime.fromisoformat(seen)
     except ValueError:
-        return history.lines(Event.objects.none())
-    events = selectors.history(user=request.user, ticket=ticket).filter(at__gt=since)
-    return history.lines(events.select_related("actor"))
+        return []
+    return history.lines(selectors.history(user=request.user, ticket=ticket).filter(at__gt=since))
 
 
 @require_POST
@@ -326,10 +317,7 @@ def reply(request, number: str):
         context = _page_context(request, ticket, composer=fresh)
         context["stale"] = _changes_since(request, ticket, data["seen"])
         return render(request, "desk/ticket.html", context, status=409)
-    uploads = [
-        services.Upload(filename=f.name, content_type=f.content_type or "", file=f)
-        for f in request.FILES.getlist("attachments")
-    ]
+    uploads = services.Upload.from_files(request.FILES.getlist("attachments"))
     try:
         services.respond(
             ticket=ticket,
@@ -359,13 +347,12 @@ def change_status(request, number: str):
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                services.change_status(
-                    ticket=ticket,
-                    to=form.cleaned_data["to"],
-                    by=request.user,
-                    reason=form.cleaned_data["reason"],
-                )
+            services.change_status(
+                ticket=ticket,
+                to=form.cleaned_data["to"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
             messages.success(request, _("Status changed."))
         except DomainError as error:
             _refused(request, error)
@@ -419,7 +406,7 @@ def triage_preview(request):
     """The score and priority of an urgency and impact, as the agent chooses them (htmx)."""
     form = TriageForm(request.GET)
     result = (
-        _assessment((form.cleaned_data["urgency"], form.cleaned_data["impact"]))
+        selectors.assessment(form.cleaned_data["urgency"], form.cleaned_data["impact"])
         if (form.is_valid())
         else None
     )
@@ -455,6 +442,15 @@ class _Blank(dict):
         return "{" + key + "}"  # an unknown placeholder stays as typed
 
 
+def fill_placeholders(text: str, **values: str) -> str:
+    """``text`` with its ``{name}`` placeholders filled (canned replies, the release
+    follow-up); an unknown one stays as typed, and a stray brace leaves the text as it is."""
+    try:
+        return text.format_map(_Blank(values))
+    except (ValueError, IndexError, AttributeError):
+        return text
+
+
 @require_GET
 @staff_required
 def macro(request, number: str):
@@ -469,7 +465,8 @@ def macro(request, number: str):
     if chosen is None:
         raise Http404
     due = ticket.sla_due_at
-    values = _Blank(
+    text = fill_placeholders(
+        chosen.body,
         requester_name=ticket.requester.display_name,
         ticket=ticket.reference,
         subject=ticket.subject,
@@ -477,7 +474,6 @@ def macro(request, number: str):
         agent=request.user.display_name,
     )
     current = request.GET.get("body", "")
-    text = chosen.body.format_map(values) if "{" in chosen.body else chosen.body
     body = f"{current.rstrip()}\n\n{text}" if current.strip() else text
     return render(request, "desk/_composer_body.html", {"body": body})
 
@@ -506,7 +502,3 @@ def go(request):
     if number is not None and selectors.tickets_for(request.user).filter(number=number).exists():
         return redirect("desk:ticket", number=number)
     return redirect(f"{reverse('desk:search')}?{urlencode({'q': text})}")
-
-
-def empty(request) -> HttpResponse:
-    return HttpResponse(status=204)

@@ -53,8 +53,7 @@ def _use_up(user: User) -> bool:
 
 
 def _ticket_page(number: int | None) -> str:
-    home = reverse("portal:home")
-    return f"{home}tickets/{number}/" if number else home
+    return reverse("portal:ticket", args=[number]) if number else reverse("portal:home")
 
 
 @sensitive_variables("token")

@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -104,10 +104,7 @@ def rate_by_link(request, token: str):
 
 
 def _ticket_page(ticket: Ticket) -> str:
-    try:
-        return reverse("portal:ticket", args=[ticket.number])
-    except NoReverseMatch:  # pragma: no cover - the portal's ticket page is built alongside
-        return reverse("portal:home")
+    return reverse("portal:ticket", args=[ticket.number])
 
 
 @require_POST

@@ -15,8 +15,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import select_template
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,14 +35,13 @@ from servicedesk.portal.forms import (
 from servicedesk.sla import selectors as sla_selectors
 from servicedesk.sla.models import ClockKind
 from servicedesk.sla.rules import State
-from servicedesk.tickets import selectors, services, triage
+from servicedesk.tickets import selectors, services
 from servicedesk.tickets.models import Attachment, Channel, EventKind, LinkKind, Ticket
 from servicedesk.tickets.references import parse_reference
 from servicedesk.tickets.workflow import ACTIVE, Status
 
 PAGE_SIZE = 20
 RUNNING = {State.OK, State.WARNING, State.BREACHED}
-RATING_TEMPLATE = "portal/_rating.html"
 # The desk's own measures of itself: not part of the customer's story of their ticket.
 DESK_MEASURES = [EventKind.SLA_MET, EventKind.SLA_WARNING, EventKind.SLA_BREACH]
 
@@ -75,19 +72,6 @@ def _ticket_or_404(request, number: str) -> Ticket:
         return selectors.get_ticket(user=request.user, number=parsed)
     except DomainError:
         raise Http404 from None
-
-
-def _uploads(files) -> list[services.Upload]:
-    return [
-        services.Upload(filename=f.name, content_type=f.content_type or "", file=f) for f in files
-    ]
-
-
-def assessment(urgency: int, impact: int) -> dict:
-    """Score and priority (in the reader's language) of an urgency and an impact."""
-    result = triage.assess(urgency=urgency, impact=impact, bands=selectors.triage_bands())
-    label = labels.shown(selectors.priority_labels().get(result.priority, result.priority))
-    return {"urgency": urgency, "impact": impact, "score": result.score, "priority": label}
 
 
 # -- the list -------------------------------------------------------------------------------
@@ -164,14 +148,6 @@ def _reopen_until(ticket: Ticket) -> datetime | None:
     return since + timedelta(days=settings.SERVICEDESK_REOPEN_DAYS) if since else None
 
 
-def _rating_template():
-    """The rating panel, once the rating pages exist (portal/rating.py builds it)."""
-    try:
-        return select_template([RATING_TEMPLATE])
-    except TemplateDoesNotExist:
-        return None
-
-
 def _page_context(
     request, ticket: Ticket, *, reply: ReplyForm | None = None, reopen: ReopenForm | None = None
 ) -> dict:
@@ -189,8 +165,8 @@ def _page_context(
             selectors.history(user=request.user, ticket=ticket).exclude(kind__in=DESK_MEASURES)
         ),
         "zone": timezone.get_current_timezone_name(),
-        "proposed": proposed and assessment(*proposed),
-        "confirmed": confirmed and assessment(*confirmed),
+        "proposed": proposed and selectors.assessment(*proposed),
+        "confirmed": confirmed and selectors.assessment(*confirmed),
         "promise": _promise(ticket, now=now),
         "can_reply": ticket.status != Status.CLOSED,
         "can_confirm": ticket.status == Status.RESOLVED,
@@ -199,7 +175,7 @@ def _page_context(
         "too_late": until is not None and now > until,
         "reply_form": reply or ReplyForm(),
         "reopen_form": reopen or ReopenForm(),
-        "rating_template": _rating_template() if ended else None,
+        "ended": ended,
         "section": "ticket",
     }
 
@@ -232,7 +208,7 @@ def reply(request, number: str):
             author=request.user,
             body=form.cleaned_data["body"],
             channel=Channel.PORTAL,
-            uploads=_uploads(form.cleaned_data["attachments"]),
+            uploads=services.Upload.from_files(form.cleaned_data["attachments"]),
         )
     except DomainError as error:
         form.add_error(None, error.localized())
@@ -302,7 +278,9 @@ def _preview(form: TicketForm) -> dict | None:
     )
     if not triage_form.is_valid():
         return None
-    return assessment(triage_form.cleaned_data["urgency"], triage_form.cleaned_data["impact"])
+    return selectors.assessment(
+        triage_form.cleaned_data["urgency"], triage_form.cleaned_data["impact"]
+    )
 
 
 def _new_context(form: TicketForm, **extra) -> dict:
@@ -365,7 +343,7 @@ def new_ticket(request):
                 users_affected=data["users_affected"],
                 present_since=data["present_since"],
                 investigations_done=data["investigations_done"],
-                uploads=_uploads(data["attachments"]),
+                uploads=services.Upload.from_files(data["attachments"]),
             )
             if follows is not None:  # the desk's automation links the follow-up
                 services.link_tickets(source=ticket, target=follows, kind=LinkKind.RELATED, by=None)
@@ -389,7 +367,7 @@ def triage_preview(request):
     """The score and priority of an urgency and impact, as the customer chooses them (htmx)."""
     form = TriageFields(request.GET)
     result = (
-        assessment(form.cleaned_data["urgency"], form.cleaned_data["impact"])
+        selectors.assessment(form.cleaned_data["urgency"], form.cleaned_data["impact"])
         if form.is_valid()
         else None
     )

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_noop
 
 from servicedesk.accounts.services import organisation_domain
-from servicedesk.core import config_cache
+from servicedesk.core import config_cache, labels
 from servicedesk.core.errors import NotFound
 from servicedesk.tickets import triage
 from servicedesk.tickets.models import (
@@ -31,6 +31,14 @@ def priority_labels() -> dict[str, str]:
     labels = {b.key: b.label for b in (*triage.S1_BANDS, *triage.S4_BANDS)}
     labels.update({b.key: b.label for b in triage_bands()})
     return labels
+
+
+def assessment(urgency: int, impact: int) -> dict:
+    """Score and priority (its label in the reader's language) of an urgency and an impact,
+    under the configured bands: what the desk and the portal show as one chooses them."""
+    result = triage.assess(urgency=urgency, impact=impact, bands=triage_bands())
+    label = labels.shown(priority_labels().get(result.priority, result.priority))
+    return {"urgency": urgency, "impact": impact, "score": result.score, "priority": label}
 
 
 def tickets_for(user) -> TicketQuerySet:

@@ -58,6 +58,11 @@ class Upload:
     content_type: str
     file: File
 
+    @classmethod
+    def from_files(cls, files) -> list["Upload"]:
+        """Uploads of files sent through a form (Django's UploadedFile)."""
+        return [cls(filename=f.name, content_type=f.content_type or "", file=f) for f in files]
+
 
 def actor_of(user: User | None) -> workflow.Actor:
     if user is None:
