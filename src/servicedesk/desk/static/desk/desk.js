@@ -5,8 +5,14 @@
 
   function typingField() { return document.getElementById("typing"); }
 
+  // Typing into a field is not a shortcut; a focused checkbox, radio or button is no field,
+  // nor is anything left focused in a dialog that has just closed.
+  const NOT_TYPED = ["checkbox", "radio", "button", "submit", "reset"];
+
   function inField(target) {
-    return target.closest("input, textarea, select, [contenteditable=true]") !== null;
+    const field = target.closest("input, textarea, select, [contenteditable=true]");
+    if (field === null || field.closest("dialog:not([open])") !== null) return false;
+    return !(field.tagName === "INPUT" && NOT_TYPED.includes(field.type));
   }
 
   // -- keyboard shortcuts ----------------------------------------------------------------
