@@ -23,6 +23,7 @@ SCHEDULE: tuple[Job, ...] = (
         timedelta(minutes=15),
         "servicedesk.escalation.tasks.sweep_vendor_promises",
     ),
+    Job("change-reports", timedelta(minutes=5), "servicedesk.changes.tasks.send_change_reports"),
     Job("db-analyze", timedelta(hours=1), "servicedesk.ops.tasks.analyze_database"),
     Job("orphan-files", timedelta(hours=1), "servicedesk.ops.tasks.remove_orphan_files"),
 )

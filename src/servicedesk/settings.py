@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "servicedesk.accounts",
     "servicedesk.tickets",
     "servicedesk.escalation",
+    "servicedesk.changes",
     "servicedesk.sla",
     "servicedesk.mail",
     "servicedesk.ops",
@@ -247,6 +248,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = (
 )
 # The token that names a ticket in email subjects: "[SD#10042]".
 SERVICEDESK_TICKET_PREFIX = env_str("SERVICEDESK_TICKET_PREFIX", "SD")
+SERVICEDESK_CHANGE_PREFIX = env_str("SERVICEDESK_CHANGE_PREFIX", "CR")
 
 # Background work: django-tasks on the database by default; RQ on Redis by configuration.
 SERVICEDESK_TASKS_BACKEND = env_str("SERVICEDESK_TASKS_BACKEND", "database")

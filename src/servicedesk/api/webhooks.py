@@ -35,7 +35,7 @@ from servicedesk.api.models import DeliveryStatus, Webhook, WebhookDelivery, Web
 from servicedesk.core import clock, config_cache
 from servicedesk.core.delivery import claim, claim_due, record_failure, requeue, send_soon
 from servicedesk.core.errors import DomainError
-from servicedesk.tickets.models import EventKind, Ticket
+from servicedesk.tickets.models import Event, EventKind, Ticket
 
 SECRET_PREFIX = "whsec_"
 _UNSAFE = re.compile(r"[\x00-\x20\x7f]")  # control characters and spaces: never in a URL
@@ -134,6 +134,7 @@ def on_events(events, hints) -> None:
     webhooks = _active()
     if not webhooks:  # the common case costs nothing
         return
+    events = [e for e in events if isinstance(e, Event)]  # tickets' (not change requests')
     by_type: dict[tuple[int, str], list] = defaultdict(list)
     for event in events:
         kind = _TYPE_OF.get(event.kind, WebhookEvent.TICKET_UPDATED)

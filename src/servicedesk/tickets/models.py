@@ -445,6 +445,7 @@ class EventKind(models.TextChoices):
     VENDOR_ANSWER = "vendor_answer", _("Vendor answered")
     VENDOR_OVERDUE = "vendor_overdue", _("Vendor answer overdue")
     VENDOR_MESSAGE = "vendor_message", _("Message with the vendor")
+    CONVERTED = "converted", _("Converted to a change request")
 
 
 class EventQuerySet(models.QuerySet):

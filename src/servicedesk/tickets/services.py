@@ -160,8 +160,9 @@ def record_event(
     return event
 
 
-def allocate_numbers(count: int) -> range:
-    """Hand out ``count`` consecutive ticket numbers. Call inside the creating transaction.
+def allocate_numbers(count: int, sequence: str = "ticket") -> range:
+    """Hand out ``count`` consecutive numbers of ``sequence`` (tickets, change requests).
+    Call inside the creating transaction.
 
     One statement: the row lock taken by the update is held until the caller commits, so
     two transactions never get the same numbers (SQLite and PostgreSQL both do RETURNING)."""
@@ -169,11 +170,11 @@ def allocate_numbers(count: int) -> range:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET last_value = last_value + %s WHERE name = %s RETURNING last_value",
-            [count, "ticket"],
+            [count, sequence],
         )
         found = cursor.fetchone()
     if found is None:
-        NumberSequence.objects.create(name="ticket", last_value=FIRST_NUMBER - 1 + count)
+        NumberSequence.objects.create(name=sequence, last_value=FIRST_NUMBER - 1 + count)
         last = FIRST_NUMBER - 1 + count
     else:
         last = found[0]
