@@ -500,6 +500,16 @@ def test_event_vendor_message_records_each_message_of_the_vendor_thread(ticket_a
     assert (event.new["escalation"], event.new["message"]) == (found.pk, message.pk)
 
 
+def test_event_converted_is_recorded_when_the_ticket_becomes_a_change_request(ticket_a, alice):
+    from servicedesk.changes import services as changes
+
+    change = changes.convert_ticket(ticket=ticket_a, by=alice)
+
+    event = _last(ticket_a, EventKind.CONVERTED)
+    assert (event.actor, event.field) == (alice, "change")
+    assert event.new == {"number": change.number, "reference": change.reference}
+
+
 def test_each_event_kind_has_its_own_test():
     names = [name for name in globals() if name.startswith("test_event_")]
 
