@@ -84,7 +84,8 @@ def _effort(value: Any) -> Decimal | None:
         hours = Decimal(str(value)).quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
         raise InvalidChange(gettext_noop("The effort estimate is a number of hours.")) from None
-    if hours < 0 or hours >= 1_000_000 or not hours.is_finite():
+    # Finite first: comparing a NaN raises InvalidOperation.
+    if not hours.is_finite() or hours < 0 or hours >= 1_000_000:
         raise InvalidChange(gettext_noop("The effort estimate is a number of hours."))
     return hours
 
