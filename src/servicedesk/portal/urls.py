@@ -1,6 +1,14 @@
-from servicedesk.portal import access, people, rating, views
+from servicedesk.portal import access, change_report, changes, people, rating, views
 
 app_name = "portal"
 
-# Each module of the portal declares its own pages.
-urlpatterns = [*views.urlpatterns, *access.urlpatterns, *people.urlpatterns, *rating.urlpatterns]
+# Each module of the portal declares its own pages. The report's fixed address comes before
+# the change requests' "changes/<number>/".
+urlpatterns = [
+    *views.urlpatterns,
+    *access.urlpatterns,
+    *people.urlpatterns,
+    *rating.urlpatterns,
+    *change_report.urlpatterns,
+    *changes.urlpatterns,
+]
