@@ -35,7 +35,8 @@ class OutboxMessage(models.Model):
     body_html = models.TextField(_("HTML"), blank=True)
     headers = models.JSONField(default=dict, blank=True)
     message_id = models.CharField(max_length=250, blank=True, db_index=True)
-    # Ids of ticket attachments whose files go with the message (read when it is sent).
+    # Ids of ticket attachments whose files go with the message (read when it is sent), and
+    # files made for it ({"filename", "content_type", "base64"}: a report's PDF).
     attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING

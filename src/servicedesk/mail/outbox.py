@@ -12,8 +12,10 @@ a row that holds one anyway fails at once. Whatever goes wrong with one message 
 on that message, and the others are sent.
 """
 
+import base64
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from functools import partial
 
 from django.conf import settings
@@ -60,6 +62,7 @@ def queue_email(
     dedupe_key: str | None = None,
     new_key: bool = False,
     attachments: list[int] | None = None,
+    files: Sequence[tuple[str, bytes, str]] = (),
 ) -> OutboxMessage | None:
     """Write an email to the outbox; it leaves after the current transaction commits.
 
@@ -70,6 +73,8 @@ def queue_email(
     ``new_key``: the caller knows the key cannot exist yet (the acknowledgement of a ticket
     made in this transaction), so no savepoint guards the insert.
     ``attachments``: ids of ticket attachments whose files go with it (read when sent).
+    ``files``: (filename, content, content type) of files made for this message (a report's
+    PDF), stored with it.
     """
     cc = cc or []
     refused = invalid_addresses([*to, *cc])
@@ -94,7 +99,7 @@ def queue_email(
         body_html=body_html,
         headers=headers or {},
         message_id=message_id,
-        attachments=list(attachments or []),
+        attachments=[*(attachments or []), *(_stored_file(*made) for made in files)],
         ticket=ticket,
         dedupe_key=dedupe_key,
         next_attempt_at=now,
@@ -112,6 +117,12 @@ def queue_email(
 
     send_soon(send_outbox_message, message_id=message.pk)
     return message
+
+
+def _stored_file(filename: str, content: bytes, content_type: str) -> dict[str, str]:
+    """A file made for one message, as its row keeps it (beside ticket attachments' ids)."""
+    encoded = base64.b64encode(content).decode("ascii")
+    return {"filename": filename, "content_type": content_type, "base64": encoded}
 
 
 def _note_refused(*, ticket_id: int, refused: list[str], subject: str) -> None:
@@ -151,11 +162,14 @@ def _as_email(message: OutboxMessage) -> EmailMultiAlternatives:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
-    if message.attachments:
-        files = Attachment.objects.filter(pk__in=message.attachments).order_by("pk")
+    ids = [a for a in message.attachments if isinstance(a, int)]
+    if ids:
+        files = Attachment.objects.filter(pk__in=ids).order_by("pk")
         for attachment in files:
             with attachment.file.open("rb") as content:
                 email.attach(attachment.filename, content.read(), attachment.content_type)
+    for made in (a for a in message.attachments if isinstance(a, dict)):
+        email.attach(made["filename"], base64.b64decode(made["base64"]), made["content_type"])
     return email
 
 
