@@ -4,16 +4,22 @@
 set -euo pipefail
 
 # One line per need: what must be found, then the Debian package that provides it. What is
-# found is a program (on PATH or in an sbin directory) or a shared library (a name with
-# ".so", looked up with ldconfig).
+# found is a program (on PATH or in an sbin directory), a shared library (a name with
+# ".so", looked up with ldconfig) or a file (an absolute path).
 NEEDS=(
     "dovecot dovecot-imapd" # the IMAP tests start a throwaway dovecot (tests/ports.py)
     "chromium chromium"     # the browser tests drive Debian's Chromium (tests/browser/)
+    # WeasyPrint draws the Change Request Update report's PDF (its docs list these for Debian)
+    "libpango-1.0.so.0 libpango-1.0-0"
+    "libpangoft2-1.0.so.0 libpangoft2-1.0-0"
+    "libharfbuzz.so.0 libharfbuzz0b"
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf fonts-dejavu-core"
 )
 
 found() {
     case "$1" in
     *.so*) /sbin/ldconfig -p 2>/dev/null | grep -qF "$1 " ;;
+    /*) [ -e "$1" ] ;;
     *) command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ] ;;
     esac
 }

@@ -379,6 +379,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs each of its seven steps for every PDF (the monthly reports) at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 UNFOLD = {
