@@ -578,6 +578,10 @@ class TestReport:
         assert "Requested after the report" not in page
         assert "Approved (scheduled)" in page and 'value="approve"' not in page
         assert '<option value="2026-11" selected>' in page
+        assert (
+            "The report of November 2026, sent on 3 November 2026, 12:30 to 1 administrator."
+            in page
+        )
 
     def test_a_month_without_a_report_says_so(self, client, bob_admin, awaiting_a):
         client.force_login(bob_admin)
