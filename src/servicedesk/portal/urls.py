@@ -1,4 +1,4 @@
-from servicedesk.portal import access, change_report, changes, people, rating, views
+from servicedesk.portal import access, change_links, change_report, changes, people, rating, views
 
 app_name = "portal"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     *access.urlpatterns,
     *people.urlpatterns,
     *rating.urlpatterns,
+    *change_links.urlpatterns,
     *change_report.urlpatterns,
     *changes.urlpatterns,
 ]
