@@ -78,6 +78,31 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         frozenset({"escalated", "de_escalated"}),
         "servicedesk.mail.escalation_updates.mail_escalation_update",
     ),
+    Subscriber(
+        "change-converted-mail",
+        frozenset({"converted"}),
+        "servicedesk.mail.changes.mail_conversion",
+    ),
+    Subscriber(
+        "change-approval-mail",
+        frozenset({"change_approval_asked"}),
+        "servicedesk.mail.changes.mail_approval_request",
+    ),
+    Subscriber(
+        "change-urgent-mail",
+        frozenset({"change_urgent"}),
+        "servicedesk.mail.changes.mail_urgent",
+    ),
+    Subscriber(
+        "change-decision-mail",
+        frozenset({"change_decided"}),
+        "servicedesk.mail.changes.mail_decision",
+    ),
+    Subscriber(
+        "change-report-mail",
+        frozenset({"change_report"}),
+        "servicedesk.mail.changes.mail_report",
+    ),
     Subscriber("webhooks", None, "servicedesk.api.webhooks.on_events"),
     Subscriber(
         "search-index",

@@ -5,6 +5,7 @@ import pytest
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from servicedesk.changes.models import ChangeEventKind, MonthlyReport
 from servicedesk.core import events
 from servicedesk.mail.models import OutboxMessage
 from servicedesk.subscribers import SUBSCRIBERS
@@ -37,6 +38,15 @@ EXPECTED = [
         {"escalated", "de_escalated"},
         "servicedesk.mail.escalation_updates.mail_escalation_update",
     ),
+    ("change-converted-mail", {"converted"}, "servicedesk.mail.changes.mail_conversion"),
+    (
+        "change-approval-mail",
+        {"change_approval_asked"},
+        "servicedesk.mail.changes.mail_approval_request",
+    ),
+    ("change-urgent-mail", {"change_urgent"}, "servicedesk.mail.changes.mail_urgent"),
+    ("change-decision-mail", {"change_decided"}, "servicedesk.mail.changes.mail_decision"),
+    ("change-report-mail", {"change_report"}, "servicedesk.mail.changes.mail_report"),
     ("webhooks", None, "servicedesk.api.webhooks.on_events"),
     (
         "search-index",
@@ -52,7 +62,8 @@ def test_the_subscriber_list_is_pinned():
 
 
 def test_every_subscriber_names_a_real_handler_and_real_event_kinds():
-    kinds = set(EventKind.values)
+    # Tickets' events, change requests' events, and the monthly report published as one.
+    kinds = {*EventKind.values, *ChangeEventKind.values, MonthlyReport.kind}
     for subscriber in SUBSCRIBERS:
         assert callable(import_string(subscriber.handler)), subscriber.name
         assert subscriber.kinds is None or subscriber.kinds <= kinds, subscriber.name
