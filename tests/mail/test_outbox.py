@@ -183,6 +183,7 @@ def test_every_scheduled_job_is_a_task_and_the_scheduler_enqueues_each_once(
         "webhook-retry",
         "closing-sweep",
         "vendor-promises",
+        "change-reports",
         "db-analyze",
         "orphan-files",
     }
