@@ -4,7 +4,8 @@ Without a month, the report as it stands now: every CR of the reader's organisat
 approved, oldest request first, with its decision buttons for an administrator. With
 ``?month=YYYY-MM``, the report recorded (and mailed) that month: the CRs it listed, as they
 are now. The organisation's administrators and designated loggers have the page; end users
-(and staff, who have the desk) get 404.
+(and staff, who have the desk) get 404. The rows are drawn by ``changes.report`` (the mail's
+and the PDF's drawing: the same fields and words), inside the portal's own layout.
 """
 
 import re
@@ -13,10 +14,12 @@ from datetime import date
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from servicedesk.changes import selectors, services
-from servicedesk.changes.models import ChangeRequest, MonthlyReport
+from servicedesk.changes.models import MonthlyReport
+from servicedesk.changes.report import Line, report_context
 from servicedesk.changes.workflow import Stage
 from servicedesk.portal.changes import may_see_report
 from servicedesk.portal.views import customer_required
@@ -35,12 +38,15 @@ def _month(text: str) -> date | None:
         return None
 
 
-def _row(change: ChangeRequest, *, deciding: bool) -> dict:
-    """One line of the report: the fields of the report mail, and what the reader may do."""
+def _row(line: Line, *, deciding: bool) -> dict:
+    """One line of the report as the mail draws it (``changes.report``), and what the reader
+    may do about it here."""
+    stage = line.change.stage
     return {
-        "change": change,
-        "can_decide": deciding and change.stage == Stage.AWAITING_APPROVAL,
-        "assessing": change.stage in (Stage.REQUESTED, Stage.ASSESSMENT),
+        "line": line,
+        "change": line.change,
+        "can_decide": deciding and stage == Stage.AWAITING_APPROVAL,
+        "assessing": stage in (Stage.REQUESTED, Stage.ASSESSMENT),
     }
 
 
@@ -58,6 +64,7 @@ def report(request):
     )
     context = {"months": months, "section": "changes", "chosen": ""}
     asked = request.GET.get("month", "").strip()
+    month = timezone.localdate().replace(day=1)
     if asked:
         month = _month(asked)
         context["chosen"] = asked
@@ -72,7 +79,8 @@ def report(request):
     else:
         changes = selectors.report_rows(organisation_id)
     deciding = services.is_administrator_of(user, organisation_id)
-    context["rows"] = [_row(change, deciding=deciding) for change in changes]
+    drawn = report_context(organisation=user.organisation, month=month, rows=changes, reader=user)
+    context["rows"] = [_row(line, deciding=deciding) for line in drawn["lines"]]
     context["deciding"] = deciding
     return render(request, "portal/change_report.html", context)
 
