@@ -122,6 +122,7 @@ class TestQueues:
 
     def test_queries_do_not_grow_with_the_number_of_tickets(self, desk, bob):
         def count(url):
+            desk.get(url)  # the configuration's lists read (core.config_cache), as in service
             with CaptureQueriesContext(connection) as queries:
                 assert desk.get(url).status_code == 200
             return len(queries)
@@ -131,9 +132,37 @@ class TestQueues:
         for i in range(12):
             make_ticket(requester=CustomerFactory(), subject=f"Outlook problem {i}")
         assert {u: count(u) for u in first} == first
+        # session, user, the queues' counts (one statement), the page's rows, their SLA
+        # clocks, the saved filters; the list's length is the queue's count, not read again
+        assert first["/desk/"] == 6
 
 
 class TestTicketPage:
+    def test_its_queries_do_not_grow_with_the_thread(self, desk, alice, bob, ticket_a):
+        def count():
+            url = f"/desk/tickets/{ticket_a.number}/"
+            desk.get(url)  # the configuration's lists read (core.config_cache), as in service
+            with CaptureQueriesContext(connection) as queries:
+                assert desk.get(url).status_code == 200
+            return len(queries)
+
+        def comments(n):
+            for i in range(n):
+                services.add_comment(
+                    ticket=Ticket.objects.get(pk=ticket_a.pk),
+                    author=bob if i % 2 else alice,
+                    body=f"Entry {i}",
+                    channel=Channel.DESK,
+                )
+
+        comments(2)
+        first = count()
+        comments(10)
+        make_ticket(requester=bob)  # another open ticket of the organisation
+        # session, user, the ticket (with its people), thread, attachments, the
+        # organisation's other tickets, SLA clocks, presence, links, escalations, ratings
+        assert count() == first == 11
+
     def test_the_sd_form_redirects_and_strangers_numbers_are_404(self, desk, ticket_a):
         answer = desk.get(f"/desk/tickets/SD-{ticket_a.number}/")
         assert answer["Location"] == f"/desk/tickets/{ticket_a.number}/"

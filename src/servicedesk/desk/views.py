@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from servicedesk.core import clock
+from servicedesk.core import clock, config_cache
 from servicedesk.core.errors import DomainError
 from servicedesk.desk import escalation_panel, history, presence, queues
 from servicedesk.desk.forms import (
@@ -35,7 +35,7 @@ from servicedesk.desk.forms import (
 from servicedesk.desk.models import Macro, SavedFilter
 from servicedesk.sla import selectors as sla_selectors
 from servicedesk.tickets import selectors, services
-from servicedesk.tickets.models import Channel, StatusChoices, Ticket
+from servicedesk.tickets.models import Channel, StatusChoices, Ticket, TicketLink
 from servicedesk.tickets.references import parse_reference
 from servicedesk.tickets.workflow import Actor, Status, allowed_targets
 
@@ -103,9 +103,15 @@ def queue(request, slug: str = queues.DEFAULT):
     now = clock.now()
     form = FilterForm(request.GET or None)
     sort = request.GET.get("sort", current.default_sort)
-    rows = _filtered(queues.tickets(request.user, current, now=now), form)
+    everything = queues.tickets(request.user, current, now=now)
+    rows = _filtered(everything, form)
+    unfiltered = rows is everything
     rows = rows.order_by(*(current.sorts.get(sort) or SORTS.get(sort, SORTS["sla"])))
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = queues.counts(request.user, now=now)
+    paginator = Paginator(rows, PAGE_SIZE)
+    if unfiltered:  # the queue's count, already read, is the list's length: not read again
+        paginator.count = counts[current.slug]
+    page = paginator.get_page(request.GET.get("page"))
     tickets = list(page.object_list)
     cells = queues.sla_cells(tickets, now=now)
     keep = request.GET.copy()
@@ -115,7 +121,7 @@ def queue(request, slug: str = queues.DEFAULT):
     context = {
         "queues": queues.QUEUES,
         "current": current,
-        "counts": queues.counts(request.user, now=now),
+        "counts": counts,
         "page": page,
         "rows": [(t, cells[t.pk]) for t in tickets],
         "form": form,
@@ -210,6 +216,25 @@ def _version(ticket: Ticket) -> str:
     return ticket.updated_at.isoformat()
 
 
+def _macros() -> tuple[Macro, ...]:
+    """The canned replies' names for the composer's list (configuration: memoised)."""
+    return config_cache.memo("desk-macros", lambda: tuple(Macro.objects.only("pk", "name")))
+
+
+def _links(ticket: Ticket) -> list[TicketLink]:
+    """The ticket's links, those it makes first, then those made to it: one query (of the
+    other tickets, only their numbers: the page shows their references)."""
+    rows = list(
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .select_related("source", "target")
+        .only("kind", "source__number", "target__number")
+        .order_by("pk")
+    )
+    return [r for r in rows if r.source_id == ticket.pk] + [
+        r for r in rows if r.source_id != ticket.pk
+    ]
+
+
 def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = None) -> dict:
     now = clock.now()
     statuses = allowed_targets(Status(ticket.status), actor=Actor.STAFF)
@@ -221,6 +246,7 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
             selectors.tickets_for(request.user)
             .filter(organisation=organisation, status__in=queues.OPEN)
             .exclude(pk=ticket.pk)
+            .only("number", "subject")  # what the list shows
             .order_by("-created_at")[:5]
         )
     proposed, confirmed = ticket.proposed_triage, ticket.confirmed_triage
@@ -245,9 +271,8 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         "priorities": selectors.priority_labels(),
         "link_form": LinkForm(),
         "watchers": presence.others(ticket, request.user, now=now),
-        "macros": Macro.objects.only("pk", "name"),
-        "links": list(ticket.links_out.select_related("target"))
-        + list(ticket.links_in.select_related("source")),
+        "macros": _macros(),
+        "links": _links(ticket),
         "ratings": ticket.ratings.select_related("by"),
         **escalation_panel.panel(ticket, now=now),
     }

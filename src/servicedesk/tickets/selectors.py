@@ -47,15 +47,23 @@ def tickets_for(user) -> TicketQuerySet:
 
 def get_ticket(*, user, number: int) -> Ticket:
     """The ticket numbered ``number`` if ``user`` may see it; ``NotFound`` otherwise."""
-    ticket = (
+    rows = (
         Ticket.objects.visible_to(user)
-        .select_related("organisation", "requester", "assignee", "group", "product", "category")
+        .select_related(
+            "organisation__account_manager",
+            "organisation__project_lead",
+            "requester",
+            "assignee",
+            "group",
+            "product",
+            "category",
+        )
         .filter(number=number)
-        .first()
     )
-    if ticket is None:
-        raise NotFound(gettext_noop("No ticket numbered %(number)s."), number=number)
-    return ticket
+    try:  # get(), not first(): numbers are unique, and no ORDER BY to compile
+        return rows.get()
+    except Ticket.DoesNotExist:
+        raise NotFound(gettext_noop("No ticket numbered %(number)s."), number=number) from None
 
 
 def thread(*, user, ticket: Ticket):
