@@ -2,6 +2,8 @@
 its "Move to…" menu, both through ``tickets.services.change_status``: a move the workflow
 refuses is refused here too, with its reason, and the card goes back."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -46,6 +48,7 @@ def board(request):
         "desk/board.html",
         {
             "columns": columns,
+            "move_url": "desk:move",
             "cells": cells,
             "form": form,
             "labels": dict(StatusChoices.choices),
@@ -57,24 +60,38 @@ def board(request):
 @require_POST
 @staff_required
 def move(request, number: str):
-    """Move one card. From the board's script: 204, or 409 with the reason as text. From the
-    menu without script: back to the board with a message."""
+    """Move one ticket's card (``answer_move``)."""
     ticket = _ticket_or_404(request, number)
+
+    def change_status(to: str) -> str:
+        services.change_status(ticket=ticket, to=to, by=request.user)
+        return StatusChoices(to).label
+
+    return answer_move(
+        request, reference=ticket.reference, move=change_status, board=reverse("desk:board")
+    )
+
+
+def answer_move(request, *, reference: str, move: Callable[[str], str], board: str):
+    """Move one card with ``move(to)``, a service call that returns the new column's name,
+    and answer as the card asked. From the board's script: 204, or 409 with the reason as
+    text (the card snaps back). From the menu without script: back to ``board`` (with its
+    filters) with a message. Every board (tickets, change requests) moves this way."""
     scripted = request.headers.get("X-Requested-With") == "fetch"
     try:
-        services.change_status(ticket=ticket, to=request.POST.get("to", ""), by=request.user)
+        label = move(request.POST.get("to", ""))
     except DomainError as error:
         reason = error.localized()
         if scripted:
             return HttpResponse(reason, status=409, content_type="text/plain; charset=utf-8")
-        messages.error(request, f"{ticket.reference}: {reason}")
-        return redirect(_back(request))
+        messages.error(request, f"{reference}: {reason}")
+        return redirect(_back(request, board))
     if scripted:
         return HttpResponse(status=204)
-    messages.success(request, f"{ticket.reference}: {StatusChoices(request.POST['to']).label}")
-    return redirect(_back(request))
+    messages.success(request, f"{reference}: {label}")
+    return redirect(_back(request, board))
 
 
-def _back(request) -> str:
+def _back(request, board: str) -> str:
     back = request.POST.get("back", "")
-    return back if back.startswith(reverse("desk:board")) else reverse("desk:board")
+    return back if back.startswith(board) else board
