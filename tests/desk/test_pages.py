@@ -160,8 +160,9 @@ class TestTicketPage:
         comments(10)
         make_ticket(requester=bob)  # another open ticket of the organisation
         # session, user, the ticket (with its people), thread, attachments, the
-        # organisation's other tickets, SLA clocks, presence, links, escalations, ratings
-        assert count() == first == 11
+        # organisation's other tickets, SLA clocks, presence, links, escalations, the change
+        # request it became (if any), ratings
+        assert count() == first == 12
 
     def test_the_sd_form_redirects_and_strangers_numbers_are_404(self, desk, ticket_a):
         answer = desk.get(f"/desk/tickets/SD-{ticket_a.number}/")

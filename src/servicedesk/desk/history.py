@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,7 @@ class Line:
     what: str
     reason: str
     internal: bool
+    href: str = ""  # where the line's subject is (a CR the ticket became), if anywhere
 
 
 def when(value) -> str:
@@ -97,7 +99,21 @@ def _what(event: Event) -> str:
         return f"{EventKind(kind).label}: {_value(event.new or event.old, field='link')}"
     if kind == EventKind.ATTACHMENT:
         return f"{EventKind(kind).label}: {(event.new or {}).get('filename', '')}"
+    if kind == EventKind.CONVERTED and isinstance(event.new, dict) and "reference" in event.new:
+        return _("Converted to change request %(reference)s") % {
+            "reference": event.new["reference"]
+        }
     return str(EventKind(kind).label) if kind in EventKind.values else kind
+
+
+def _href(event: Event) -> str:
+    if (
+        event.kind == EventKind.CONVERTED
+        and isinstance(event.new, dict)
+        and event.new.get("number")
+    ):
+        return reverse("desk:change", args=[event.new["number"]])
+    return ""
 
 
 def lines(events) -> list[Line]:
@@ -108,6 +124,7 @@ def lines(events) -> list[Line]:
             what=_what(e),
             reason=e.reason,
             internal=e.internal,
+            href=_href(e),
         )
         for e in events
     ]

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from servicedesk.desk import board, calls, escalations, search, views
+from servicedesk.desk import (
+    board,
+    calls,
+    change_board,
+    change_page,
+    change_queue,
+    change_reports,
+    escalations,
+    search,
+    views,
+)
 
 app_name = "desk"
 
@@ -39,6 +49,18 @@ urlpatterns = [
         name="vendor-answer",
     ),
     path("tickets/<str:number>/escalations/<int:pk>/bug/", escalations.record_bug, name="bug"),
+    path("tickets/<str:number>/convert/", change_page.convert, name="convert"),
+    path("changes/", change_queue.queue, name="changes"),
+    path("changes/new/", change_queue.new, name="change-new"),
+    path("changes/new/requesters/", change_queue.requesters, name="change-requesters"),
+    path("changes/board/", change_board.board, name="change-board"),
+    path("changes/reports/", change_reports.reports, name="change-reports"),
+    path("changes/<str:number>/", change_page.page, name="change"),
+    path("changes/<str:number>/edit/<slug:part>/", change_page.edit, name="change-edit"),
+    path("changes/<str:number>/plan/", change_page.plan, name="change-plan"),
+    path("changes/<str:number>/stage/", change_page.stage, name="change-stage"),
+    path("changes/<str:number>/urgent/", change_page.urgent, name="change-urgent"),
+    path("changes/<str:number>/move/", change_board.move, name="change-move"),
     path("releases/", escalations.releases, name="releases"),
     path("releases/<int:pk>/", escalations.release_page, name="release"),
     path("releases/<int:pk>/ship/", escalations.ship_release, name="ship-release"),

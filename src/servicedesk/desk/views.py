@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from servicedesk.core import clock, config_cache
 from servicedesk.core.errors import DomainError
-from servicedesk.desk import escalation_panel, history, presence, queues
+from servicedesk.desk import change_panel, escalation_panel, history, presence, queues
 from servicedesk.desk.forms import (
     AssignForm,
     BulkForm,
@@ -275,6 +275,7 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         "links": _links(ticket),
         "ratings": ticket.ratings.select_related("by"),
         **escalation_panel.panel(ticket, now=now),
+        **change_panel.panel(ticket),
     }
 
 

@@ -1,0 +1,15 @@
+"""The ticket page's change request part: the CR the ticket became (a link), or the form
+that turns it into one (the view is ``change_page.convert``)."""
+
+from servicedesk.changes.models import ChangeRequest
+from servicedesk.desk.change_forms import ConvertForm
+from servicedesk.tickets.models import Ticket
+
+
+def panel(ticket: Ticket) -> dict:
+    """What the ticket page shows of change management: one query."""
+    became = ChangeRequest.objects.filter(ticket=ticket).only("number", "stage", "title").first()
+    return {
+        "ticket_change": became,
+        "convert_form": None if became else ConvertForm(auto_id="convert-%s"),
+    }
