@@ -1,5 +1,6 @@
-"""Demo data: three customer organisations (UK, Norway, France), staff at every level, and
-tickets over every status, priority, product and channel, with threads and history.
+"""Demo data: three customer organisations (UK, Norway, France), staff at every level,
+tickets over every status, priority, product and channel, with threads and history, and
+change requests in every stage (``demo_changes``).
 
 The tickets come with their whole past (filed, triaged, assigned, moved, answered) at
 realistic times, through the import (``tickets.imports``, as ``POST /api/v1/imports/tickets``)
@@ -30,6 +31,7 @@ from servicedesk.accounts.models import (
 )
 from servicedesk.core import clock
 from servicedesk.desk.models import Macro
+from servicedesk.ops import demo_changes
 from servicedesk.search import index as search_index
 from servicedesk.tickets import imports
 from servicedesk.tickets.models import (
@@ -518,6 +520,7 @@ def load(*, base_tickets: int = 63) -> bool:
     load_people()
     load_macros()
     add_tickets(base_tickets, seed=42, cycle=True, days=90)
+    demo_changes.load(current_cast().organisations)
     return True
 
 
