@@ -260,10 +260,11 @@ def _rate_limited(request, exc: RateLimited):
 
 
 def _register_routers() -> None:
-    from servicedesk.api import directory, escalations, imports, tickets, webhooks_api
+    from servicedesk.api import changes, directory, escalations, imports, tickets, webhooks_api
 
     api.add_router("/tickets", tickets.router, tags=["tickets"])
     api.add_router("/", escalations.router, tags=["escalations"])
+    api.add_router("/", changes.router, tags=["changes"])
     api.add_router("/imports", imports.router, tags=["imports"])
     api.add_router("/webhooks", webhooks_api.router, tags=["webhooks"])
     api.add_router("/", directory.router, tags=["directory"])
