@@ -84,12 +84,30 @@ STORIES = [
     ),
     Story(
         {
+            "en": "New quote template with the company's terms",
+            "nb": "Ny tilbudsmal med selskapets vilkår",
+            "fr": "Nouveau modèle de devis avec nos conditions générales",
+        },
+        Stage.TESTING,
+        weeks_ago=7,
+    ),
+    Story(
+        {
             "en": "Custom lead-scoring rules",
             "nb": "Egne regler for poengsetting av leads",
             "fr": "Règles personnalisées de notation des prospects",
         },
         Stage.IMPLEMENTATION,
         weeks_ago=8,
+    ),
+    Story(
+        {
+            "en": "Duplicate check on new contacts",
+            "nb": "Duplikatkontroll av nye kontakter",
+            "fr": "Contrôle des doublons à la création des contacts",
+        },
+        Stage.REVIEW,
+        weeks_ago=10,
     ),
     Story(
         {
