@@ -347,6 +347,22 @@ class TestChangePage:
 
         assert "2 Jan 08:30" in page  # 23:30 UTC is 08:30 the next day in Tokyo
 
+    def test_dates_show_in_the_date_fields_whatever_the_language(self, client, alice, change):
+        alice.language = "fr"
+        alice.save()
+        client.force_login(alice)
+        services.update_change(change=change, by=alice, scheduled_for=datetime(2030, 5, 2).date())
+
+        page = client.get(f"/desk/changes/{change.number}/").content.decode()
+        saved = client.post(
+            f"/desk/changes/{change.number}/edit/schedule/",
+            {"schedule-scheduled_for": "2030-06-01"},
+        )
+
+        assert 'type="date" name="schedule-scheduled_for" value="2030-05-02"' in page
+        assert saved.status_code == 302
+        assert _fresh(change).scheduled_for.isoformat() == "2030-06-01"
+
     def test_a_section_is_saved_through_update_change(self, desk, change):
         answer = desk.post(
             f"/desk/changes/{change.number}/edit/assessment/",

@@ -24,6 +24,20 @@ class DeskForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+ISO_DATE = "%Y-%m-%d"  # what <input type="date"> shows and sends, whatever the language
+
+
+def iso_date(label) -> forms.DateField:
+    """An optional date picked in the browser's date field (never the localised format,
+    which the field would not show: a French agent's dates would look empty)."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
+        input_formats=[ISO_DATE],
+    )
+
+
 def organisation_choices():
     return Organisation.objects.order_by("name")
 
@@ -183,9 +197,7 @@ class AssessmentForm(DeskForm):
 
 
 class ScheduleForm(DeskForm):
-    scheduled_for = forms.DateField(
-        label=_("Scheduled for"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    scheduled_for = iso_date(_("Scheduled for"))
 
 
 class UatForm(DeskForm):
@@ -243,9 +255,7 @@ def section_initial(change, form_class: type[DeskForm]) -> dict:
 
 class PlanStepForm(DeskForm):
     description = forms.CharField(label=_("Step"), required=False, max_length=500)
-    due_on = forms.DateField(
-        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_on = iso_date(_("Date"))
     responsible = forms.CharField(label=_("Responsible"), required=False, max_length=200)
     done = forms.BooleanField(label=_("Done"), required=False)
     remove = forms.BooleanField(label=_("Remove"), required=False)
@@ -281,12 +291,8 @@ class ReportFilterForm(DeskForm):
         queryset=Organisation.objects.none(),
         empty_label=_("All organisations"),
     )
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("To (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = iso_date(_("From"))
+    until = iso_date(_("To (inclusive)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
