@@ -172,7 +172,8 @@ def _advance(
                 change=change, approved=True, by=administrator, comment="Go ahead."
             )
             change = services.update_change(change=change, by=agent, scheduled_for=go_live)
-            change = services.set_plan(change=change, steps=_plan(go_live), by=agent)
+            done = {Stage.IMPLEMENTATION: 2, Stage.REVIEW: 3, Stage.CLOSED: 3}.get(to, 0)
+            change = services.set_plan(change=change, steps=_plan(go_live, done), by=agent)
             continue
         if stage == Stage.REVIEW:
             change = services.update_change(
@@ -198,11 +199,16 @@ def _advance(
     return change
 
 
-def _plan(go_live: date) -> list[services.Step]:
+def _plan(go_live: date, done: int) -> list[services.Step]:
+    """The implementation plan, its first ``done`` steps done."""
+    steps = [
+        ("Build on the test tenant", go_live - timedelta(days=7), "Erik Johansen"),
+        ("Customer acceptance test", go_live - timedelta(days=3), "Sales team"),
+        ("Go live and tell the users", go_live, "Erik Johansen"),
+    ]
     return [
-        services.Step("Build on the test tenant", go_live - timedelta(days=7), "Erik Johansen"),
-        services.Step("Customer acceptance test", go_live - timedelta(days=3), "Sales team"),
-        services.Step("Go live and tell the users", go_live, "Erik Johansen"),
+        services.Step(text, due_on, responsible, done=position < done)
+        for position, (text, due_on, responsible) in enumerate(steps)
     ]
 
 
