@@ -46,6 +46,8 @@ from servicedesk.accounts.models import Group
 from servicedesk.api import webhooks
 from servicedesk.api.models import Webhook, WebhookDelivery
 from servicedesk.api.tokens import create_token
+from servicedesk.changes import services as changes
+from servicedesk.changes.models import ChangeRequest
 from servicedesk.core import clock
 from servicedesk.sla.models import Calendar, Policy
 from servicedesk.tickets import services
@@ -179,6 +181,15 @@ def records(_in_process, alice, charlie, ticket_a):
     )
     product = Product.objects.create(name="CRM Outlook add-in")
     category = Category.objects.create(name="Synchronisation", kind="incident")
+    # A change request under the ticket's number: the changes' {number} paths find one too.
+    change = changes.open_change(
+        organisation=ticket_a.organisation,
+        requester=ticket_a.requester,
+        title="A VAT number field",
+        description="On the account form.",
+        by=alice,
+    )
+    ChangeRequest.objects.filter(pk=change.pk).update(number=ticket_a.number)
     spare, _ = create_token(user=alice, name="spare")  # revocable without locking alice out
     _, token = create_token(user=alice, name="schemathesis")
     return {
