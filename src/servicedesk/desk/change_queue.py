@@ -67,7 +67,6 @@ def queue(request):
     sort_query.pop("sort", None)
     stage_query = keep.copy()
     stage_query.pop("stage", None)
-    stage_query.pop("page", None)
     open_count = sum(n for s, n in counts.items() if workflow.Stage(s) in workflow.OPEN)
     context = {
         "section": "changes",
