@@ -184,7 +184,6 @@ def convert_ticket(
         scope=scope,
         ticket=ticket,
     )
-    now = clock.now()
     if ticket.status != Status.CLOSED:
         tickets.change_status(
             ticket=ticket,
@@ -195,7 +194,7 @@ def convert_ticket(
     tickets.record_event(
         ticket,
         by=by,
-        at=now,
+        at=clock.now(),  # after the closing it explains
         kind=EventKind.CONVERTED,
         field="change",
         new={"number": change.number, "reference": change.reference},
