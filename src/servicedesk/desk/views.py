@@ -124,6 +124,7 @@ def queue(request, slug: str = queues.DEFAULT):
         "counts": counts,
         "page": page,
         "rows": [(t, cells[t.pk]) for t in tickets],
+        "vendor_column": current.slug == "waiting-vendor",
         "form": form,
         "sort": sort,
         "query": keep.urlencode(),

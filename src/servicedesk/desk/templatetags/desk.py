@@ -1,13 +1,12 @@
 """Small helpers for the desk's templates: no logic beyond presentation."""
 
-from datetime import timedelta
-
 from django import template
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from servicedesk.core import labels
+from servicedesk.desk import rows
 
 register = template.Library()
 
@@ -17,17 +16,17 @@ def get(mapping, key):
     return mapping.get(key, "") if hasattr(mapping, "get") else ""
 
 
-@register.filter
-def business_left(value: timedelta | None) -> str:
-    """Business time left as an agent reads it: "2 h 15 min left", "45 min overdue"."""
-    if value is None:
-        return ""
-    minutes = int(abs(value.total_seconds()) // 60)
-    hours, minutes = divmod(minutes, 60)
-    amount = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
-    if value < timedelta(0):
-        return _("%(amount)s overdue") % {"amount": amount}
-    return _("%(amount)s left") % {"amount": amount}
+register.filter("business_left", rows.business_left)
+
+
+@register.simple_tag
+def sla_cell(cell):
+    return rows.sla_cell(cell)
+
+
+@register.simple_tag
+def queue_rows(items, vendor_column, priorities):
+    return rows.queue_rows(items, vendor_column=vendor_column, priorities=priorities)
 
 
 @register.filter
