@@ -189,7 +189,8 @@ def convert_ticket(
             ticket=ticket,
             to=Status.CLOSED,
             by=by,
-            reason=f"{gettext_noop('Converted to change request')} {change.reference}",
+            # The literal stands outside the f-string so that makemessages extracts it.
+            reason=gettext_noop("Converted to change request") + f" {change.reference}",
         )
     tickets.record_event(
         ticket,
