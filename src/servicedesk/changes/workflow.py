@@ -83,17 +83,23 @@ TRANSITIONS: dict[tuple[Stage, Stage], Move] = {
 }
 
 
-def gate(to: Stage, facts: Facts) -> str | None:
-    """Why ``facts`` do not allow entering ``to`` (an English message), or None."""
+def gate(to: Stage, facts: Facts) -> "StageNotAllowed | None":
+    """The refusal saying why ``facts`` do not allow entering ``to``, or None."""
     if to == S.AWAITING_APPROVAL and not (facts.has_estimate and facts.chargeable_decided):
-        return gettext_noop(
-            "A change request goes for approval only with an effort estimate and the "
-            "chargeable decision."
+        return StageNotAllowed(
+            gettext_noop(
+                "A change request goes for approval only with an effort estimate and the "
+                "chargeable decision."
+            )
         )
     if to in (S.TESTING, S.IMPLEMENTATION) and not facts.approved:
-        return gettext_noop("A change request is implemented only once it is approved.")
+        return StageNotAllowed(
+            gettext_noop("A change request is implemented only once it is approved.")
+        )
     if to == S.CLOSED and not facts.reviewed:
-        return gettext_noop("A change request closes only after its post-implementation review.")
+        return StageNotAllowed(
+            gettext_noop("A change request closes only after its post-implementation review.")
+        )
     return None
 
 
@@ -116,8 +122,8 @@ def check_move(current: Stage, to: Stage, facts: Facts, *, by_decision: bool = F
                 "or not: ask for their decision."
             )
         )
-    if (reason := gate(to, facts)) is not None:
-        raise StageNotAllowed(reason)
+    if (refusal := gate(to, facts)) is not None:
+        raise refusal
     return move
 
 

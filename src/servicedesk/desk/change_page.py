@@ -45,11 +45,11 @@ def moves(change: ChangeRequest) -> tuple[list[Stage], list[tuple[str, str]]]:
     current, facts = Stage(change.stage), change.facts
     allowed = workflow.allowed_moves(current, facts)
     held = [
-        (str(STAGE_LABELS[to]), _(reason))
+        (str(STAGE_LABELS[to]), refusal.localized())
         for (source, to), move in workflow.TRANSITIONS.items()
         if source == current
         and not move.decision
-        and (reason := workflow.gate(to, facts)) is not None
+        and (refusal := workflow.gate(to, facts)) is not None
     ]
     return allowed, held
 
