@@ -5,11 +5,13 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db.models import Count, QuerySet
 
 from servicedesk.changes import workflow
 from servicedesk.changes.models import ChangeEvent, ChangeRequest, MonthlyReport
 from servicedesk.core.errors import NotFound, gettext_noop
+from servicedesk.tickets.references import parse_reference
 
 _RELATED = ("organisation", "requester", "assignee", "vendor", "product", "ticket", "decided_by")
 
@@ -25,6 +27,15 @@ def get_change(user, number: int) -> ChangeRequest:
     if found is None:
         raise NotFound(gettext_noop("No such change request."))
     return found
+
+
+def find_change(user, text: str) -> ChangeRequest:
+    """The CR a person names (``1042``, ``CR-1042``) as ``user`` may see it; ``NotFound``
+    for anything else, whether it names no CR or one they may not see."""
+    number = parse_reference(text, settings.SERVICEDESK_CHANGE_PREFIX)
+    if number is None:
+        raise NotFound(gettext_noop("No such change request."))
+    return get_change(user, number)
 
 
 def history(change: ChangeRequest) -> QuerySet:

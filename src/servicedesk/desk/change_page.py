@@ -3,7 +3,6 @@
 offers (``move_stage``), the approval, and the history in words. Thin: each action parses a
 form and calls one service; a refusal is shown with its reason and changes nothing."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -25,16 +24,12 @@ from servicedesk.desk.change_forms import (
     section_initial,
 )
 from servicedesk.desk.views import _refused, _ticket_or_404, staff_required
-from servicedesk.tickets.references import parse_reference
 
 
 def change_or_404(request, number: str) -> ChangeRequest:
     """CR ``number`` (``1042`` or ``CR-1042``) as the agent may see it, else 404."""
-    parsed = parse_reference(number, settings.SERVICEDESK_CHANGE_PREFIX)
-    if parsed is None:
-        raise Http404
     try:
-        return selectors.get_change(request.user, parsed)
+        return selectors.find_change(request.user, number)
     except DomainError:
         raise Http404 from None
 

@@ -14,7 +14,6 @@ outcome and whether its objectives were met. Not shown: the desk's internal asse
 """
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -32,7 +31,6 @@ from servicedesk.core.errors import DomainError, PermissionDenied
 from servicedesk.portal import change_history
 from servicedesk.portal.views import customer_required
 from servicedesk.tickets.models import Product
-from servicedesk.tickets.references import parse_reference
 from servicedesk.tickets.selectors import tickets_for
 
 PAGE_SIZE = 20
@@ -106,11 +104,8 @@ class NewChangeForm(forms.Form):
 
 def change_or_404(request, number: str) -> ChangeRequest:
     """The CR ``number`` (``12`` or ``CR-12``) as the signed-in customer may see it."""
-    parsed = parse_reference(number, settings.SERVICEDESK_CHANGE_PREFIX)
-    if parsed is None:
-        raise Http404
     try:
-        return selectors.get_change(request.user, parsed)
+        return selectors.find_change(request.user, number)
     except DomainError:
         raise Http404 from None
 
