@@ -15,6 +15,8 @@ from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -94,6 +96,31 @@ def _filtered(rows, form: FilterForm):
     return rows
 
 
+def _filter_fields(form: FilterForm) -> str:
+    return format_html_join(
+        "",
+        '<div class="field"><label for="{}">{}</label>{}</div>',
+        ((field.id_for_label, field.label, field) for field in form),
+    )
+
+
+def _blank_forms() -> dict[str, str]:
+    """The queue's empty filter and bulk-action fields as HTML, in the reader's language:
+    the same on every page until the configuration changes (memoised with it)."""
+
+    def render() -> dict[str, str]:
+        bulk = BulkForm(auto_id="bulk-%s")
+        return {
+            "filter_fields": _filter_fields(FilterForm()),
+            **{
+                f"bulk_{name}": str(bulk[name])
+                for name in ("assignee", "status", "urgency", "impact")
+            },
+        }
+
+    return config_cache.memo(("desk-queue-forms", translation.get_language()), render)
+
+
 @require_GET
 @staff_required
 def queue(request, slug: str = queues.DEFAULT):
@@ -126,6 +153,7 @@ def queue(request, slug: str = queues.DEFAULT):
         "rows": [(t, cells[t.pk]) for t in tickets],
         "vendor_column": current.slug == "waiting-vendor",
         "form": form,
+        **({"filter_fields": _filter_fields(form)} if form.is_bound else {}),
         "sort": sort,
         "query": keep.urlencode(),
         "sort_query": sort_query.urlencode(),
@@ -133,8 +161,8 @@ def queue(request, slug: str = queues.DEFAULT):
             "owner"
         ),
         "save_form": SavedFilterForm(initial={"query": keep.urlencode()}),
-        "bulk": BulkForm(auto_id="bulk-%s"),
         "priorities": selectors.priority_labels(),
+        **_blank_forms(),
     }
     return render(request, "desk/queue.html", context)
 

@@ -25,6 +25,11 @@ def sla_cell(cell):
 
 
 @register.simple_tag
+def thread_entries(entries):
+    return rows.thread(entries)
+
+
+@register.simple_tag
 def queue_rows(items, vendor_column, priorities):
     return rows.queue_rows(items, vendor_column=vendor_column, priorities=priorities)
 
