@@ -185,17 +185,20 @@ def convert_ticket(
         ticket=ticket,
     )
     if ticket.status != Status.CLOSED:
-        tickets.change_status(
+        ticket = tickets.change_status(
             ticket=ticket,
             to=Status.CLOSED,
             by=by,
             # The literal stands outside the f-string so that makemessages extracts it.
             reason=gettext_noop("Converted to change request") + f" {change.reference}",
         )
+    else:  # the conversion is the ticket's change
+        ticket.updated_at = clock.now()
+        ticket.save(update_fields=["updated_at"])
     tickets.record_event(
         ticket,
         by=by,
-        at=clock.now(),  # after the closing it explains
+        at=ticket.updated_at,  # the instant of the closing it explains (recorded after it)
         kind=EventKind.CONVERTED,
         field="change",
         new={"number": change.number, "reference": change.reference},
