@@ -33,6 +33,7 @@ def others(ticket, user, *, now: datetime) -> list[Watcher]:
         Presence.objects.filter(ticket=ticket, seen_at__gte=now - GONE)
         .exclude(user=user)
         .select_related("user")
+        .only("typing_at", "user__full_name", "user__email")  # what the notice shows
         .order_by("user__full_name", "user__email")
     )
     return [

@@ -157,8 +157,8 @@ def queue(request, slug: str = queues.DEFAULT):
         "sort": sort,
         "query": keep.urlencode(),
         "sort_query": sort_query.urlencode(),
-        "saved": SavedFilter.objects.filter(Q(owner=request.user) | Q(shared=True)).select_related(
-            "owner"
+        "saved": SavedFilter.objects.filter(Q(owner=request.user) | Q(shared=True)).only(
+            "name", "query", "shared", "owner"
         ),
         "save_form": SavedFilterForm(initial={"query": keep.urlencode()}),
         "priorities": selectors.priority_labels(),
@@ -302,7 +302,9 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         "watchers": presence.others(ticket, request.user, now=now),
         "macros": _macros(),
         "links": _links(ticket),
-        "ratings": ticket.ratings.select_related("by"),
+        "ratings": ticket.ratings.select_related("by").only(
+            "value", "comment", "created_at", "by__full_name", "by__email"
+        ),
         **escalation_panel.panel(ticket, now=now),
         **change_panel.panel(ticket),
     }
