@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format demo messages clean system-packages
+.PHONY: run test lint format demo messages clean system-packages runtime-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +14,20 @@ $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed runtime-packages
 	$(BIN)/servicedesk run
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed runtime-packages
 	$(BIN)/servicedesk demo
 
 test: $(VENV)/.installed system-packages
 	$(BIN)/pytest -n 2 --dist loadfile
 
-# What the tests need from the system (dovecot, ...): installed through apt when missing.
+# What the product (the PDF report's libraries) and the tests (dovecot, chromium) need from
+# the system: installed through apt when missing.
+runtime-packages:
+	scripts/system-packages.sh run
+
 system-packages:
 	scripts/system-packages.sh
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need, when they are missing (`make test` runs this).
+# Installs the system packages the product needs (`make run`: `scripts/system-packages.sh run`)
+# or the product and its tests need (`make test`: no argument), when they are missing.
 # As root it installs them through apt; otherwise it stops with the command to run.
 set -euo pipefail
 
@@ -7,14 +8,20 @@ set -euo pipefail
 # found is a program (on PATH or in an sbin directory), a shared library (a name with
 # ".so", looked up with ldconfig) or a file (an absolute path).
 NEEDS=(
-    "dovecot dovecot-imapd" # the IMAP tests start a throwaway dovecot (tests/ports.py)
-    "chromium chromium"     # the browser tests drive Debian's Chromium (tests/browser/)
     # WeasyPrint draws the Change Request Update report's PDF (its docs list these for Debian)
     "libpango-1.0.so.0 libpango-1.0-0"
     "libpangoft2-1.0.so.0 libpangoft2-1.0-0"
     "libharfbuzz.so.0 libharfbuzz0b"
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf fonts-dejavu-core"
 )
+FOR="the product"
+if [ "${1:-}" != "run" ]; then
+    FOR="the tests"
+    NEEDS+=(
+        "dovecot dovecot-imapd" # the IMAP tests start a throwaway dovecot (tests/ports.py)
+        "chromium chromium"     # the browser tests drive Debian's Chromium (tests/browser/)
+    )
+fi
 
 found() {
     case "$1" in
@@ -33,16 +40,16 @@ done
 
 install="apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
-    echo "The tests need system packages that are missing: ${missing[*]}" >&2
-    echo "Install them, then run make test again:" >&2
+    echo "System packages for $FOR are missing: ${missing[*]}" >&2
+    echo "Install them, then run make again:" >&2
     echo "  sudo sh -c '$install'" >&2
     exit 1
 fi
 if ! command -v apt-get >/dev/null; then
-    echo "The tests need these Debian packages (or your system's equivalent): ${missing[*]}" >&2
+    echo "These Debian packages (or your system's equivalent) are needed for $FOR: ${missing[*]}" >&2
     exit 1
 fi
-echo "== installing system packages for the tests: ${missing[*]}"
+echo "== installing system packages for $FOR: ${missing[*]}"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 for need in "${NEEDS[@]}"; do
