@@ -648,3 +648,15 @@ class TestQueryCounts:
             _open(bob)
 
         assert _statements(client, "/portal/changes/report/") == few
+
+
+def test_a_converted_tickets_page_links_the_change_request_it_became(client, bob, alice):
+    ticket = make_ticket(requester=bob, subject="A field for the VAT number")
+    client.force_login(bob)
+    assert "<dt>Change request</dt>" not in _text(client.get(f"/portal/tickets/{ticket.number}/"))
+
+    change = services.convert_ticket(ticket=ticket, by=alice)
+
+    page = _text(client.get(f"/portal/tickets/{ticket.number}/"))
+    assert "<dt>Change request</dt>" in page
+    assert f'href="/portal/changes/{change.number}/">{change.reference}</a>' in page

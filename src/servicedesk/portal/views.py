@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from servicedesk.changes.models import ChangeRequest
 from servicedesk.core import clock, labels
 from servicedesk.core.errors import DomainError
 from servicedesk.desk import history
@@ -156,6 +157,11 @@ def _page_context(
     until = _reopen_until(ticket)
     ended = ticket.status in (Status.RESOLVED, Status.CLOSED)
     return {
+        # The change request it became, if any (seed 000: "updated to a change request").
+        "became": ChangeRequest.objects.visible_to(request.user)
+        .filter(ticket=ticket)
+        .only("number")
+        .first(),
         "ticket": ticket,
         "thread": list(selectors.thread(user=request.user, ticket=ticket)),
         "files": Attachment.objects.visible_to(request.user).filter(
