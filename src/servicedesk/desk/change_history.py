@@ -3,7 +3,6 @@ Assessment → Awaiting approval", "Effort estimate: — → 12.5 h", never raw 
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from servicedesk.changes.models import ChangeEvent, ChangeEventKind, Decision, Scope
+from servicedesk.changes.words import hours_words
 from servicedesk.desk.change_forms import STAGE_LABELS
 from servicedesk.desk.history import Line
 from servicedesk.tickets.references import format_reference
@@ -48,15 +48,6 @@ LONG_TEXTS = {
 _EMAIL_AFTER_NAME = re.compile(r"^(.+?) <[^<>]+>$")
 
 
-def hours(value) -> str:
-    """An effort in the reader's notation: "12.5 h" (or "12,5 h")."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return _("%(hours)s h") % {"hours": formats.number_format(amount, 1)}
-
-
 def _yes_no(field: str, value) -> str:
     if field == "chargeable":
         return {None: _("not decided"), True: _("yes"), False: _("no")}.get(value, str(value))
@@ -73,7 +64,7 @@ def _value(value, *, field: str) -> str:
         found = _EMAIL_AFTER_NAME.match(name)
         return found[1] if found else name
     if field == "effort_hours":
-        return hours(value)
+        return hours_words(value)
     if field == "scheduled_for":
         try:
             return formats.date_format(date.fromisoformat(str(value)), "j M Y")

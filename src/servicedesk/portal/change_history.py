@@ -10,7 +10,6 @@ once, as the decision, with the administrator's comment.
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils import formats
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from servicedesk.changes import workflow
 from servicedesk.changes.models import ChangeEvent, ChangeEventKind, Decision
+from servicedesk.changes.words import chargeable_words, hours_words
 from servicedesk.tickets.references import format_reference
 
 # The fields of the CR's record a customer sees, by name; their changes are told.
@@ -43,24 +43,6 @@ class Line:
     who: str
     what: str
     comment: str = ""
-
-
-def chargeable_words(value: bool | None) -> str:
-    """Whether a CR is chargeable, as the report mail says it: yes, no, not decided yet."""
-    if value is None:
-        return _("Not decided yet")
-    return _("Yes") if value else _("No")
-
-
-def hours_words(value: Decimal | str | None) -> str:
-    """An effort estimate as the reader writes numbers: "12.5 h", "12,5 h"."""
-    if value is None or value == "":
-        return _("Not estimated yet")
-    try:
-        hours = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    return _("%(hours)s h") % {"hours": formats.number_format(hours, 1)}
 
 
 def _value(field: str, value) -> str:

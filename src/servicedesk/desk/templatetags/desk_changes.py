@@ -2,7 +2,7 @@
 
 from django import template
 
-from servicedesk.desk.change_history import hours as effort
+from servicedesk.changes.words import hours_words
 
 register = template.Library()
 
@@ -10,4 +10,4 @@ register = template.Library()
 @register.filter
 def hours(value) -> str:
     """An effort estimate as the reader writes it: "12.5 h" (or "12,5 h")."""
-    return effort(value) if value is not None else "—"
+    return hours_words(value) if value is not None else "—"
