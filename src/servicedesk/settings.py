@@ -315,6 +315,7 @@ SERVICEDESK_STATUS_LOOKUPS_PER_HOUR = env_int_at_least("SERVICEDESK_STATUS_LOOKU
 # Larger inbound messages are kept raw and quarantined, never parsed.
 SERVICEDESK_MAIL_MAX_BYTES = env_int("SERVICEDESK_MAIL_MAX_BYTES", 40 * 1024 * 1024)
 
+SESSION_ENGINE = "servicedesk.core.sessions"  # Django's database sessions, their read prepared
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -348,7 +349,7 @@ SERVICEDESK_TRUSTED_PROXIES = env_int_at_least("SERVICEDESK_TRUSTED_PROXIES", 0,
 # (or the admin's "Access attempts") lifts a lock at once.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "servicedesk.accounts.backends.AccountBackend",  # Django's ModelBackend, its read prepared
 ]
 AXES_FAILURE_LIMIT = env_int_at_least("SERVICEDESK_LOGIN_FAILURE_LIMIT", 5, 1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int_at_least("SERVICEDESK_LOGIN_COOLOFF_MINUTES", 15, 1))

@@ -6,9 +6,14 @@ from servicedesk.desk.change_forms import ConvertForm
 from servicedesk.tickets.models import Ticket
 
 
-def panel(ticket: Ticket) -> dict:
-    """What the ticket page shows of change management: one query."""
-    became = ChangeRequest.objects.filter(ticket=ticket).only("number", "stage", "title").first()
+def panel(ticket: Ticket, *, became_one: bool = True) -> dict:
+    """What the ticket page shows of change management: one query (none when the ticket is
+    known not to have become a change request, ``became_one`` false)."""
+    became = None
+    if became_one:
+        became = (
+            ChangeRequest.objects.filter(ticket=ticket).only("number", "stage", "title").first()
+        )
     return {
         "ticket_change": became,
         "convert_form": None if became else ConvertForm(auto_id="convert-%s"),

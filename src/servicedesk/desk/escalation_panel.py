@@ -24,9 +24,10 @@ class VendorThread:
     messages: list[VendorMessage] = field(default_factory=list)
 
 
-def panel(ticket: Ticket, *, now: datetime) -> dict:
-    """The escalation part of the ticket page's context."""
-    escalations = selectors.escalations_for(ticket, now=now)
+def panel(ticket: Ticket, *, now: datetime, any_escalation: bool = True) -> dict:
+    """The escalation part of the ticket page's context (``any_escalation`` false: the
+    ticket is known to have none, nothing is read)."""
+    escalations = selectors.escalations_for(ticket, now=now) if any_escalation else []
     vendor = [e for e in escalations if e.kind == EscalationKind.VENDOR]
     threads = {e.pk: VendorThread(e) for e in vendor}
     if threads:

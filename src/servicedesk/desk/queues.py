@@ -14,6 +14,7 @@ from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.accounts.models import Group
+from servicedesk.core.prepared import Prepared
 from servicedesk.escalation.models import Escalation, EscalationKind
 from servicedesk.escalation.selectors import overdue_condition
 from servicedesk.sla import clock as business_clock
@@ -36,10 +37,22 @@ RECENT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The moments the queues' filters compare with, as of one moment."""
+
+    due_before: datetime  # "Breaching soon": due before this
+    resolved_since: datetime  # "Recently resolved": resolved since this
+
+    @classmethod
+    def at(cls, now: datetime) -> "Limits":
+        return cls(now + SOON, now - RECENT)
+
+
+@dataclass(frozen=True)
 class Queue:
     slug: str
     label: str
-    where: Callable[[object, datetime], Q]  # (agent, now) -> filter
+    where: Callable[[object, Limits], Q]  # (agent or their id, limits) -> filter
     # A queue's own columns (now -> annotations) and orderings, by the name of the sort; the
     # page sorts by ``default_sort`` unless the agent picks another.
     annotate: Callable[[datetime], dict] | None = None
@@ -65,41 +78,39 @@ def _vendor_promises(now: datetime) -> dict:
 
 
 QUEUES: tuple[Queue, ...] = (
-    Queue("open", _("All open"), lambda agent, now: Q(status__in=OPEN)),
-    Queue("mine", _("My tickets"), lambda agent, now: Q(status__in=OPEN, assignee=agent)),
+    Queue("open", _("All open"), lambda agent, at: Q(status__in=OPEN)),
+    Queue("mine", _("My tickets"), lambda agent, at: Q(status__in=OPEN, assignee=agent)),
     Queue(
         "my-groups",
         _("My groups"),
         # the agent's groups as a subquery, not a join: no duplicate rows, no DISTINCT
-        lambda agent, now: Q(
+        lambda agent, at: Q(
             status__in=OPEN, group_id__in=Group.objects.filter(members=agent).values("pk")
         ),
     ),
     Queue(
-        "unassigned", _("Unassigned"), lambda agent, now: Q(status__in=OPEN, assignee__isnull=True)
+        "unassigned", _("Unassigned"), lambda agent, at: Q(status__in=OPEN, assignee__isnull=True)
     ),
     Queue(
         "breaching",
         _("Breaching soon"),
-        lambda agent, now: Q(status__in=OPEN, sla_due_at__lte=now + SOON),
+        lambda agent, at: Q(status__in=OPEN, sla_due_at__lte=at.due_before),
     ),
     Queue(
         "waiting-customer",
         _("Waiting on customer"),
-        lambda agent, now: Q(status=Status.WAITING_ON_CUSTOMER),
+        lambda agent, at: Q(status=Status.WAITING_ON_CUSTOMER),
     ),
     Queue(
         "waiting-third-party",
         _("Waiting on third party"),
-        lambda agent, now: Q(status=Status.WAITING_ON_THIRD_PARTY),
+        lambda agent, at: Q(status=Status.WAITING_ON_THIRD_PARTY),
     ),
     Queue(
         "waiting-vendor",
         _("Waiting on vendors"),
         # a subquery, not a join: one row per ticket, and the counts stay one statement
-        lambda agent, now: Q(
-            status__in=OPEN, pk__in=_open_vendor_escalations().values("ticket_id")
-        ),
+        lambda agent, at: Q(status__in=OPEN, pk__in=_open_vendor_escalations().values("ticket_id")),
         annotate=_vendor_promises,
         # broken promises first, then the nearest promise; none promised last
         sorts={
@@ -114,7 +125,7 @@ QUEUES: tuple[Queue, ...] = (
     Queue(
         "resolved",
         _("Recently resolved"),
-        lambda agent, now: Q(status=Status.RESOLVED, resolved_at__gte=now - RECENT),
+        lambda agent, at: Q(status=Status.RESOLVED, resolved_at__gte=at.resolved_since),
     ),
 )
 BY_SLUG = {q.slug: q for q in QUEUES}
@@ -124,26 +135,36 @@ DEFAULT = "open"
 def counts(agent, *, now: datetime) -> dict[str, int]:
     """How many tickets each queue holds, in one statement: a count per queue, each a
     subquery that reads its own index (status, assignee, group...), where one pass of
-    conditional counts over every ticket read the whole table (twice the time at 10,000)."""
-    visible = Ticket.objects.visible_to(agent)
+    conditional counts over every ticket read the whole table (twice the time at 10,000).
+    Queues are the desk's: staff see every ticket, so the statement is the same for every
+    agent and compiled once (building it cost more than the counting)."""
+    if not agent.is_staff:
+        raise ValueError("the queues are for staff")
+    at = Limits.at(now)
+    row = _COUNTS(agent.pk, at.due_before, at.resolved_since)[0]
+    return {queue.slug: total for queue, total in zip(QUEUES, row, strict=True)}
+
+
+def _counts_statement(agent_id: int, due_before: datetime, resolved_since: datetime):
+    visible = Ticket.objects.all()  # staff's tickets: ``visible_to`` a staff member is all
     connection = connections[visible.db]
     parts, params = [], []
     for queue in QUEUES:
-        count = visible.filter(queue.where(agent, now)).order_by()
-        count = count.annotate(n=Func(F("pk"), function="COUNT")).values("n")
+        count = visible.filter(queue.where(agent_id, Limits(due_before, resolved_since)))
+        count = count.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
         sql, part_params = count.query.get_compiler(connection=connection).as_sql()
         parts.append(f"({sql})")
         params.extend(part_params)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        row = cursor.fetchone()
-    return {queue.slug: total for queue, total in zip(QUEUES, row, strict=True)}
+    return visible.db, f"SELECT {', '.join(parts)}", params
+
+
+_COUNTS = Prepared(_counts_statement)
 
 
 def tickets(agent, queue: Queue, *, now: datetime) -> QuerySet:
     rows = (
         Ticket.objects.visible_to(agent)
-        .filter(queue.where(agent, now))
+        .filter(queue.where(agent, Limits.at(now)))
         .select_related("organisation", "requester", "assignee", "group")
     )
     return rows.annotate(**queue.annotate(now)) if queue.annotate else rows

@@ -15,6 +15,8 @@ from django.utils.translation import gettext
 
 from servicedesk.core import labels
 from servicedesk.desk.queues import SlaCell
+from servicedesk.tickets.models import Channel
+from servicedesk.tickets.selectors import ThreadEntry
 
 _SHORT = "j M H:i"
 
@@ -132,30 +134,29 @@ class _Page:
         return f"<td>{inner}</td>"
 
 
-def thread(entries) -> SafeString:
-    """The ``<li>`` of a ticket's thread (comments with their author and attachments read),
-    public replies and internal notes set apart."""
+def thread(entries: list[ThreadEntry]) -> SafeString:
+    """The ``<li>`` of a ticket's thread, public replies and internal notes set apart."""
     if not entries:
         return format_html('<li class="muted">{}</li>', gettext("No replies yet."))
     kinds = {True: ("note", gettext("Internal note")), False: ("reply", gettext("Public reply"))}
     automation = gettext("the desk (automation)")
+    channels = dict(Channel.choices)
     download = reverse("attachment-download", args=[0]).removesuffix("0/")
     times = _Times()
     items = []
     for c in entries:
         css, kind = kinds[bool(c.internal)]
-        author = c.author.display_name if c.author else automation
         files = "".join(
-            f'<li><a href="{download}{a.pk}/">{escape(a.filename)}</a>'
-            f' <span class="muted">{escape(filesizeformat(a.size))}</span></li>'
-            for a in c.attachments.all()
+            f'<li><a href="{download}{pk}/">{escape(name)}</a>'
+            f' <span class="muted">{escape(filesizeformat(size))}</span></li>'
+            for pk, name, size in c.files
         )
         items.append(
             f'<li class="entry {css}" id="c{c.pk}">\n<header>\n'
             f'<span class="kind">{escape(kind)}</span>\n'
-            f"<strong>{escape(author)}</strong>\n"
+            f"<strong>{escape(c.author or automation)}</strong>\n"
             f"{times(c.created_at)}\n"
-            f'<span class="muted">{escape(c.get_channel_display())}</span>\n'
+            f'<span class="muted">{escape(channels.get(c.channel, c.channel))}</span>\n'
             f"</header>\n"
             f'<div class="body">{linebreaksbr(c.body, autoescape=True)}</div>\n'
             + (f'<ul class="files">{files}</ul>\n' if files else "")

@@ -23,7 +23,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from servicedesk.core import clock, config_cache
 from servicedesk.core.errors import DomainError
-from servicedesk.desk import change_panel, escalation_panel, history, presence, queues
+from servicedesk.desk import (
+    change_panel,
+    escalation_panel,
+    history,
+    presence,
+    queues,
+    satellites,
+)
 from servicedesk.desk.forms import (
     AssignForm,
     BulkForm,
@@ -267,7 +274,7 @@ def _links(ticket: Ticket) -> list[TicketLink]:
 def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = None) -> dict:
     now = clock.now()
     statuses = allowed_targets(Status(ticket.status), actor=Actor.STAFF)
-    thread = list(selectors.thread(user=request.user, ticket=ticket))
+    thread = selectors.staff_thread(ticket)
     organisation = ticket.organisation
     others = []
     if organisation is not None:
@@ -280,6 +287,7 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         )
     proposed, confirmed = ticket.proposed_triage, ticket.confirmed_triage
     start = confirmed or proposed or (2, 2)
+    has = satellites.of(ticket)
     return {
         "ticket": ticket,
         "thread": thread,
@@ -299,14 +307,15 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         "organisation": organisation,
         "priorities": selectors.priority_labels(),
         "link_form": LinkForm(),
-        "watchers": presence.others(ticket, request.user, now=now),
         "macros": _macros(),
-        "links": _links(ticket),
+        "links": _links(ticket) if has.links else [],
         "ratings": ticket.ratings.select_related("by").only(
             "value", "comment", "created_at", "by__full_name", "by__email"
-        ),
-        **escalation_panel.panel(ticket, now=now),
-        **change_panel.panel(ticket),
+        )
+        if has.ratings
+        else [],
+        **escalation_panel.panel(ticket, now=now, any_escalation=has.escalations),
+        **change_panel.panel(ticket, became_one=has.change),
     }
 
 
@@ -317,7 +326,7 @@ def ticket_page(request, number: str):
     if not number.isdigit():  # SD-10042 and the like: the canonical address
         return redirect("desk:ticket", number=ticket.number)
     # Presence is recorded by the page's first poll (hx-trigger "load"), not here: a page
-    # view writes nothing.
+    # view writes nothing. That poll answers who else is here, so the page does not read it.
     return render(request, "desk/ticket.html", _page_context(request, ticket))
 
 

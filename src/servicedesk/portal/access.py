@@ -74,7 +74,7 @@ def enter(request, token: str):
             return _bad_link(request)
     if request.user.is_authenticated and request.user.pk != user.pk:
         auth.logout(request)  # whoever was signed in in this browser is not the link's owner
-    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    auth.login(request, user, backend="servicedesk.accounts.backends.AccountBackend")
     return redirect(_ticket_page(number))
 
 

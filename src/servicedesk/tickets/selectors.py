@@ -1,10 +1,14 @@
 """Reads for tickets. Every query starts from ``visible_to(user)``."""
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from django.utils.translation import gettext_noop
 
 from servicedesk.accounts.services import organisation_domain
 from servicedesk.core import config_cache, labels
 from servicedesk.core.errors import NotFound
+from servicedesk.core.prepared import Prepared
 from servicedesk.tickets import triage
 from servicedesk.tickets.models import (
     Attachment,
@@ -74,6 +78,59 @@ def thread(*, user, ticket: Ticket):
         .select_related("author")
         .prefetch_related("attachments")
     )
+
+
+@dataclass
+class ThreadEntry:
+    """What a page shows of one comment: its author's name ("" for the desk's automation)
+    and its files as (id, name, size)."""
+
+    pk: int
+    internal: bool
+    author: str
+    created_at: datetime
+    channel: str
+    body: str
+    files: list[tuple[int, str, int]] = field(default_factory=list)
+
+
+_WHOLE_THREAD = Prepared(
+    lambda ticket_id: (
+        Comment.objects.filter(ticket_id=ticket_id)
+        .order_by("created_at", "pk", "attachments__created_at", "attachments__pk")
+        .values_list(
+            "pk",
+            "internal",
+            "author__full_name",
+            "author__email",
+            "created_at",
+            "channel",
+            "body",
+            "attachments__pk",
+            "attachments__filename",
+            "attachments__size",
+        )
+    )
+)
+
+
+def staff_thread(ticket: Ticket) -> list[ThreadEntry]:
+    """Every comment of ``ticket``, oldest first, with its files: what staff read (they read
+    every comment of every ticket; ``ticket`` was read through ``get_ticket``). One statement,
+    compiled once: the desk's ticket page is the page agents open most."""
+    entries: dict[int, ThreadEntry] = {}
+    for row in _WHOLE_THREAD(ticket.pk):
+        entry = entries.get(row.pk)
+        if entry is None:
+            author = row.author__full_name or row.author__email or ""
+            entry = entries[row.pk] = ThreadEntry(
+                row.pk, row.internal, author, row.created_at, row.channel, row.body
+            )
+        if row.attachments__pk is not None:
+            entry.files.append(
+                (row.attachments__pk, row.attachments__filename, row.attachments__size)
+            )
+    return list(entries.values())
 
 
 def history(*, user, ticket: Ticket):
