@@ -3,6 +3,7 @@ that turns it into one (the view is ``change_page.convert``)."""
 
 from servicedesk.changes.models import ChangeRequest
 from servicedesk.desk.change_forms import ConvertForm
+from servicedesk.desk.forms import blank_once, labelled_fields
 from servicedesk.tickets.models import Ticket
 
 
@@ -16,5 +17,10 @@ def panel(ticket: Ticket, *, became_one: bool = True) -> dict:
         )
     return {
         "ticket_change": became,
-        "convert_form": None if became else ConvertForm(auto_id="convert-%s"),
+        "convert_fields": None
+        if became
+        else blank_once(
+            "desk-convert-fields",
+            lambda: labelled_fields(ConvertForm(auto_id="convert-%s"), ("scope", "note")),
+        ),
     }

@@ -1,8 +1,11 @@
 """The desk's forms: each parses what an agent sent, then the view calls one service."""
 
+from collections.abc import Callable, Sequence
+
 from django import forms
-from django.utils.html import conditional_escape, escape
-from django.utils.safestring import mark_safe
+from django.utils import translation
+from django.utils.html import conditional_escape, escape, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.accounts.models import Group, User
@@ -74,6 +77,21 @@ class GroupChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj) -> str:
         return labels.shown(obj.name)
+
+
+def labelled_fields(form: forms.Form, names: Sequence[str]) -> SafeString:
+    """``<label>`` and widget of each of ``names``."""
+    return format_html_join(
+        "\n",
+        '<label for="{}">{}</label>{}',
+        ((form[n].id_for_label, form[n].label, form[n]) for n in names),
+    )
+
+
+def blank_once(key: str, render: Callable[[], object]):
+    """What ``render`` makes of empty forms, in the reader's language: the same on every page
+    until the configuration changes, so rendered once and memoised with it."""
+    return config_cache.memo((key, translation.get_language()), render)
 
 
 def staff_choices():

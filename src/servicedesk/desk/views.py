@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import format_html_join
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from servicedesk.core import clock, config_cache
 from servicedesk.core.errors import DomainError
+from servicedesk.core.prepared import Prepared
 from servicedesk.desk import (
     change_panel,
     escalation_panel,
@@ -40,6 +42,8 @@ from servicedesk.desk.forms import (
     SavedFilterForm,
     StatusForm,
     TriageForm,
+    blank_once,
+    labelled_fields,
 )
 from servicedesk.desk.models import Macro, SavedFilter
 from servicedesk.sla import selectors as sla_selectors
@@ -80,6 +84,13 @@ def _refused(request, error: DomainError) -> None:
 
 
 # -- queues ---------------------------------------------------------------------------------
+
+
+_SAVED_FILTERS = Prepared(  # the agent's own and the shared ones, on every queue page
+    lambda agent_id: SavedFilter.objects.filter(Q(owner_id=agent_id) | Q(shared=True)).only(
+        "name", "query", "shared", "owner"
+    )
+)
 
 
 def _filtered(rows, form: FilterForm):
@@ -164,9 +175,7 @@ def queue(request, slug: str = queues.DEFAULT):
         "sort": sort,
         "query": keep.urlencode(),
         "sort_query": sort_query.urlencode(),
-        "saved": SavedFilter.objects.filter(Q(owner=request.user) | Q(shared=True)).only(
-            "name", "query", "shared", "owner"
-        ),
+        "saved": _SAVED_FILTERS(request.user.pk),
         "save_form": SavedFilterForm(initial={"query": keep.urlencode()}),
         "priorities": selectors.priority_labels(),
         **_blank_forms(),
@@ -271,20 +280,38 @@ def _links(ticket: Ticket) -> list[TicketLink]:
     ]
 
 
+# The organisation's other open tickets, newest first (staff see them all): only what the
+# list shows, read on every ticket page, so prepared.
+_OTHER_OPEN = Prepared(
+    lambda organisation_id, ticket_id: (
+        Ticket.objects.filter(organisation_id=organisation_id, status__in=queues.OPEN)
+        .exclude(pk=ticket_id)
+        .only("number", "subject")
+        .order_by("-created_at")[:5]
+    )
+)
+
+
+def _composer_fields(composer: ComposerForm | None) -> dict[str, str]:
+    """The composer's kind and message: an empty composer's rendered once per language."""
+
+    def render(form: ComposerForm) -> dict[str, str]:
+        return {
+            "kind": render_to_string("desk/_composer_kind.html", {"form": form}),
+            "body": labelled_fields(form, ("body",)),
+        }
+
+    if composer is not None:  # carrying text, a choice or errors: as it is
+        return render(composer)
+    return blank_once("desk-composer", lambda: render(ComposerForm(initial={"kind": "reply"})))
+
+
 def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = None) -> dict:
     now = clock.now()
     statuses = allowed_targets(Status(ticket.status), actor=Actor.STAFF)
     thread = selectors.staff_thread(ticket)
     organisation = ticket.organisation
-    others = []
-    if organisation is not None:
-        others = list(
-            selectors.tickets_for(request.user)
-            .filter(organisation=organisation, status__in=queues.OPEN)
-            .exclude(pk=ticket.pk)
-            .only("number", "subject")  # what the list shows
-            .order_by("-created_at")[:5]
-        )
+    others = _OTHER_OPEN(organisation.pk, ticket.pk) if organisation is not None else []
     proposed, confirmed = ticket.proposed_triage, ticket.confirmed_triage
     start = confirmed or proposed or (2, 2)
     has = satellites.of(ticket)
@@ -302,11 +329,14 @@ def _page_context(request, ticket: Ticket, *, composer: ComposerForm | None = No
         "bands": selectors.triage_bands(),
         "composer": composer
         or ComposerForm(initial={"seen": _version(ticket), "kind": "reply"}, statuses=statuses),
+        "composer_fields": _composer_fields(composer),
         "clocks": sla_selectors.ticket_sla(ticket, now=now).values(),
         "others": others,
         "organisation": organisation,
         "priorities": selectors.priority_labels(),
-        "link_form": LinkForm(),
+        "link_fields": blank_once(
+            "desk-link-fields", lambda: labelled_fields(LinkForm(), ("kind", "target"))
+        ),
         "macros": _macros(),
         "links": _links(ticket) if has.links else [],
         "ratings": ticket.ratings.select_related("by").only(

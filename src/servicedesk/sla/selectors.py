@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.accounts.models import Group, StaffRole, User
 from servicedesk.core import clock, config_cache
+from servicedesk.core.prepared import Prepared
 from servicedesk.sla import clock as business_clock
 from servicedesk.sla import rules
 from servicedesk.sla.calendar import BusinessCalendar, expand_closures
@@ -171,10 +172,16 @@ def state_words(state: ClockState) -> str:
     return str(label)
 
 
+_CLOCKS_OF = Prepared(
+    lambda ticket_id: TicketClock.objects.filter(ticket_id=ticket_id).order_by("started_at", "pk")
+)
+
+
 def current_clocks(ticket_id: int) -> dict[str, TicketClock]:
-    """The latest clock of each kind for a ticket (a next-update clock is one cycle)."""
+    """The latest clock of each kind for a ticket (a next-update clock is one cycle): a
+    prepared read, as the ticket page reads it on every view."""
     latest: dict[str, TicketClock] = {}
-    for row in TicketClock.objects.filter(ticket_id=ticket_id).order_by("started_at", "pk"):
+    for row in _CLOCKS_OF(ticket_id):
         latest[row.kind] = row
     return latest
 
