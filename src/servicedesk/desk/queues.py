@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connections
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.accounts.models import Group
@@ -151,21 +151,37 @@ def _counts_statement(agent_id: int, due_before: datetime, resolved_since: datet
     parts, params = [], []
     for queue in QUEUES:
         count = visible.filter(queue.where(agent_id, Limits(due_before, resolved_since)))
-        count = count.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+        # COUNT(*), not COUNT(id): PostgreSQL then counts from the index alone
+        count = count.order_by().annotate(n=_COUNT_ROWS).values("n")
         sql, part_params = count.query.get_compiler(connection=connection).as_sql()
         parts.append(f"({sql})")
         params.extend(part_params)
     return visible.db, f"SELECT {', '.join(parts)}", params
 
 
+_COUNT_ROWS = Func(template="COUNT(*)", output_field=IntegerField())
 _COUNTS = Prepared(_counts_statement)
+
+
+ROW_COLUMNS = (
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "score",
+    "updated_at",
+    "organisation__name",
+    "assignee__full_name",
+    "assignee__email",
+)
 
 
 def tickets(agent, queue: Queue, *, now: datetime) -> QuerySet:
     rows = (
         Ticket.objects.visible_to(agent)
         .filter(queue.where(agent, Limits.at(now)))
-        .select_related("organisation", "requester", "assignee", "group")
+        .select_related("organisation", "assignee")
+        .only(*ROW_COLUMNS)  # what a row shows (``desk.rows``), not every column of five tables
     )
     return rows.annotate(**queue.annotate(now)) if queue.annotate else rows
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from servicedesk.core import labels
 from servicedesk.desk.queues import SlaCell
-from servicedesk.tickets.models import Channel
+from servicedesk.tickets.models import Channel, StatusChoices
 from servicedesk.tickets.selectors import ThreadEntry
 
 _SHORT = "j M H:i"
@@ -96,10 +96,16 @@ class _Page:
         self.none, self.overdue = gettext("none"), gettext("overdue")
         self.base = reverse("desk:ticket", args=[0]).removesuffix("0/")
         self.times = _Times()
+        self.statuses = {value: str(label) for value, label in StatusChoices.choices}
+        self.priority_words = {
+            key: labels.shown(label) for key, label in priorities.items()
+        }  # the words once a page, not once a row
 
     def row(self, t, cell) -> str:
         ref = escape(t.reference)
-        priority = labels.shown(self.priorities.get(t.priority, t.priority)) if t.priority else "—"
+        priority = (
+            (self.priority_words.get(t.priority) or labels.shown(t.priority)) if t.priority else "—"
+        )
         score = f' <span class="muted">({t.score})</span>' if t.score else ""
         organisation = (t.organisation.name if t.organisation_id else "") or "—"
         assignee = (t.assignee.display_name if t.assignee_id else "") or "—"
@@ -110,7 +116,7 @@ class _Page:
             f'<td><a href="{self.base}{t.number}/">{ref}</a></td>',
             f"<td>{escape(t.subject)}</td>",
             f"<td>{escape(organisation)}</td>",
-            f"<td>{escape(t.get_status_display())}</td>",
+            f"<td>{escape(self.statuses.get(t.status, t.status))}</td>",
             f"<td>{escape(priority)}{score}</td>",
             f"<td>{escape(assignee)}</td>",
         ]

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -122,6 +122,16 @@ def _filter_fields(form: FilterForm) -> str:
     )
 
 
+def _save_filter_fields() -> str:
+    form = SavedFilterForm()
+    return format_html(
+        "{}\n        <label>{} {}</label>",
+        labelled_fields(form, ("name",)),
+        form["shared"],
+        form["shared"].label,
+    )
+
+
 def _blank_forms() -> dict[str, str]:
     """The queue's empty filter and bulk-action fields as HTML, in the reader's language:
     the same on every page until the configuration changes (memoised with it)."""
@@ -176,7 +186,7 @@ def queue(request, slug: str = queues.DEFAULT):
         "query": keep.urlencode(),
         "sort_query": sort_query.urlencode(),
         "saved": _SAVED_FILTERS(request.user.pk),
-        "save_form": SavedFilterForm(initial={"query": keep.urlencode()}),
+        "save_fields": blank_once("desk-save-filter", _save_filter_fields),
         "priorities": selectors.priority_labels(),
         **_blank_forms(),
     }
