@@ -63,7 +63,8 @@ def test_it_runs_one_statement_and_compiles_once(bob):
         assert read(ticket.pk)[0].number == ticket.number
         assert read(ticket.pk + 1000) == []
     assert len(queries) == 2
-    assert len(built) == 1 and built[0] < 0  # built once, with a marker, never a real id
+    # built on the first call only (twice, with two markers, to find the value's place)
+    assert len(built) == 2 and ticket.pk not in built
 
 
 def test_a_value_used_twice_is_put_in_both_places(bob):
@@ -89,6 +90,13 @@ def test_a_string_key_and_a_statement_assembled_by_hand(client, bob):
     assert counted(ticket.pk) == [(1,)] and counted(ticket.pk + 1000) == [(0,)]
 
 
+def test_a_statement_whose_shape_follows_its_values_is_refused():
+    shapes = iter([Ticket.objects.all(), Ticket.objects.filter(subject="x")])
+    read = Prepared(lambda pk: next(shapes).filter(pk=pk).values_list("number"))
+    with pytest.raises(ValueError, match="changes with its values"):
+        read(1)
+
+
 def test_values_it_cannot_prepare_are_refused():
     read = Prepared(lambda pk: Ticket.objects.filter(pk__in=[pk]).values_list("number"))
     with pytest.raises(TypeError):
@@ -110,3 +118,23 @@ def test_an_expired_session_or_a_deactivated_user_signs_nobody_in(client, alice)
     assert client.get("/desk/").status_code == 200
     type(alice).objects.filter(pk=alice.pk).update(is_active=False)
     assert client.get("/desk/")["Location"].startswith("/login/")
+
+
+def test_instances_come_with_their_related_objects_and_annotations(bob, alice):
+    from django.db.models import F
+
+    ticket = make_ticket(requester=bob)
+    read = Prepared(
+        lambda pk: (
+            Ticket.objects.select_related("requester", "organisation")
+            .annotate(twice=F("number") * 2)
+            .filter(pk=pk)
+        )
+    )
+    (got,) = read(ticket.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert (got.pk, got.number, got.twice) == (ticket.pk, ticket.number, 2 * ticket.number)
+        assert got.requester.email == bob.email
+        assert got.organisation.name == bob.organisation.name
+        assert got.created_at == Ticket.objects.get(pk=ticket.pk).created_at
+    assert len(queries) == 1  # only the comparison's own read

@@ -16,21 +16,19 @@ prepared: build it per call.
 from collections import namedtuple
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
 
-# Markers nobody stores: a negative id and a time in 1901.
-_INT_MARKER = -7_390_000_000_000
 _TIME_MARKER = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
 
 
 class Prepared:
     """``build(*values)`` returns a queryset; calling the ``Prepared`` with values returns
-    its rows: for a ``values_list``, named tuples (its names); for a queryset of one model
-    (``only()`` allowed, no ``select_related``), instances. ``build`` may instead return
+    its rows: for a ``values_list``, named tuples (its names); for a queryset of a model,
+    instances (with their ``select_related`` objects and annotations, as the ORM gives them). ``build`` may instead return
     ``(alias, sql, params)`` that it assembled from querysets' SQL itself: its rows are then
     returned as the database gives them."""
 
@@ -57,27 +55,43 @@ class Prepared:
     def _compile(self, values) -> tuple:
         compiled = self._compiled
         if compiled is None:
-            markers = [_marker(value, i) for i, value in enumerate(values)]
-            built = self.build(*markers)
-            compiler = make = None
-            if isinstance(built, QuerySet):
-                alias = built.db
-                compiler = built.query.get_compiler(using=alias)
-                sql, params = compiler.as_sql()
-                make = _maker(built, compiler)
-            else:
-                alias, sql, params = built
+            # Built twice with different markers: the places where the parameters differ are
+            # the values' places, and nothing else may differ (a shape that changes with the
+            # values cannot be prepared).
+            first, second = (self._statement(values, variant) for variant in (0, 1))
+            alias, sql, params, compiler, make, markers = first
+            if sql != second[1] or len(params) != len(second[2]):
+                raise ValueError("the statement changes with its values: it cannot be prepared")
             connection = connections[alias]
             slots = []
-            for marker in markers:
-                adapted = _adapt(connection, marker)
-                found = [i for i, p in enumerate(params) if p in (adapted, marker)]
+            for marker, other in zip(markers, second[5], strict=True):
+                adapted, adapted_other = _adapt(connection, marker), _adapt(connection, other)
+                found = [
+                    i
+                    for i, (p, q) in enumerate(zip(params, second[2], strict=True))
+                    if p in (adapted, marker) and q in (adapted_other, other)
+                ]
                 if not found:
                     raise ValueError(f"{marker!r} is not in the statement: it cannot be prepared")
                 slots.append(found)
+            placed = {i for places in slots for i in places}
+            pairs = enumerate(zip(params, second[2], strict=True))
+            if any(p != q and i not in placed for i, (p, q) in pairs):
+                raise ValueError("the statement changes with its values: it cannot be prepared")
             compiled = (alias, sql, tuple(params), slots, compiler, make)
             self._compiled = compiled
         return compiled
+
+    def _statement(self, values, variant: int) -> tuple:
+        markers = [_marker(value, i, variant) for i, value in enumerate(values)]
+        built = self.build(*markers)
+        if isinstance(built, QuerySet):
+            alias = built.db
+            compiler = built.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            return alias, sql, list(params), compiler, _maker(built, compiler), markers
+        alias, sql, params = built
+        return alias, sql, list(params), None, None, markers
 
 
 def _maker(queryset: QuerySet, compiler) -> Callable:
@@ -86,21 +100,40 @@ def _maker(queryset: QuerySet, compiler) -> Callable:
     if queryset._fields is not None:  # values_list
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
         return namedtuple("Row", names)._make
-    if query.select_related or query.annotation_select or query.extra_select:
-        raise ValueError("a prepared read of instances reads one model's own columns")
-    names = tuple(column[0].target.attname for column in compiler.select)
-    return partial(queryset.model.from_db, queryset.db, names)
+    if query.extra_select:
+        raise ValueError("a prepared read of instances takes no extra()")
+    # As Django's ModelIterable makes them: the model's columns, then each select_related
+    # object, then the annotations.
+    db, select, klass_info = queryset.db, compiler.select, compiler.klass_info
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    names = [column[0].target.attname for column in select[start:end]]
+    populators = get_related_populators(klass_info, select, db)
+    annotations = compiler.annotation_col_map.items()
+    model = klass_info["model"]
+
+    def make(row):
+        instance = model.from_db(db, names, row[start:end])
+        for populator in populators:
+            populator.populate(row, instance)
+        for name, position in annotations:
+            setattr(instance, name, row[position])
+        return instance
+
+    return make
 
 
-def _marker(value: Any, position: int):
+def _marker(value: Any, position: int, variant: int):
+    """A value nobody stores, of ``value``'s type, within every column's range (Django finds
+    a statement empty when a number is out of its column's range)."""
     if isinstance(value, bool):
         raise TypeError("a prepared read takes ids, keys and times, not booleans")
     if isinstance(value, int):
-        return _INT_MARKER - position
+        return 30_011 + 100 * variant + position
     if isinstance(value, datetime):
-        return _TIME_MARKER + timedelta(seconds=position)
+        return _TIME_MARKER + timedelta(days=variant, seconds=position)
     if isinstance(value, str):
-        return f"\x1fprepared marker {position}\x1f"
+        return f"\x1fprepared marker {variant} {position}\x1f"
     raise TypeError(f"a prepared read takes ids, keys and times, not {type(value).__name__}")
 
 
