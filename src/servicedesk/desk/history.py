@@ -24,6 +24,7 @@ FIELD_NAMES = {
     "product": lambda: _("Product"),
     "category": lambda: _("Category"),
     "organisation": lambda: _("Organisation"),
+    "next_update_due": lambda: _("Next update due"),
 }
 
 
@@ -51,6 +52,8 @@ def _value(value, *, field: str) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, dict):
+        if "due" in value:  # a clock's due time (a promised next update)
+            return when(value["due"]) if value["due"] else "—"
         if "name" in value:
             return labels.shown(str(value["name"]))
         if "ticket" in value:
