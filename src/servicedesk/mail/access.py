@@ -48,7 +48,7 @@ def mail_status_link(*, ticket: Ticket) -> None:
         to=[requester.email],
         subject=subject,
         body_text=body,
-        message_id=new_message_id(ticket),
+        message_id=new_message_id(ticket.reference),
         headers={"Auto-Submitted": "auto-generated"},
         ticket=ticket,
     )

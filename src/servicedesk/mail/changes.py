@@ -16,7 +16,6 @@ Each mail is written to the outbox in the change's transaction, in the recipient
 and time zone, once per dedupe key: a fact delivered twice sends nothing twice.
 """
 
-import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -40,13 +39,10 @@ from servicedesk.mail.notifications import (
     _when,
     _zone,
     login_link,
+    new_message_id,
 )
 from servicedesk.mail.outbox import queue_email
 from servicedesk.tickets.models import Event
-
-
-def _message_id(reference: str) -> str:
-    return f"<{reference}.{secrets.token_hex(8)}@{settings.SERVICEDESK_MAIL_DOMAIN}>"
 
 
 def _change_context(change: ChangeRequest, reader: User) -> dict[str, Any]:
@@ -76,7 +72,7 @@ def _mail_person(person: User, subject: str, body: str, *, reference: str, key: 
         to=[person.email],
         subject=subject,
         body_text=body,
-        message_id=_message_id(reference),
+        message_id=new_message_id(reference),
         dedupe_key=key,
     )
 
@@ -247,7 +243,7 @@ def _mail_report(monthly: MonthlyReport, rows: list[ChangeRequest], reader: User
         subject=subject,
         body_text=body,
         body_html=html,
-        message_id=_message_id(f"change-report.{monthly.pk}"),
+        message_id=new_message_id(f"change-report.{monthly.pk}"),
         dedupe_key=f"change-report:{monthly.pk}:{reader.pk}",
         files=[(report_filename(monthly.month), pdf, "application/pdf")],
     )

@@ -38,8 +38,9 @@ from servicedesk.tickets.models import Comment, Event, Ticket
 from servicedesk.tickets.selectors import triage_bands
 
 
-def new_message_id(ticket: Ticket) -> str:
-    return f"<{ticket.reference}.{secrets.token_hex(8)}@{settings.SERVICEDESK_MAIL_DOMAIN}>"
+def new_message_id(reference: str) -> str:
+    """A Message-ID of the desk's for a mail about ``reference`` (SD-10042, CR-12, …)."""
+    return f"<{reference}.{secrets.token_hex(8)}@{settings.SERVICEDESK_MAIL_DOMAIN}>"
 
 
 def _thread_headers(ticket: Ticket) -> dict[str, str]:
@@ -185,7 +186,7 @@ def _acknowledge(ticket: Ticket, *, clocks, in_reply_to: str) -> None:
         subject=subject,
         body_text=body,
         headers=headers,
-        message_id=new_message_id(ticket),
+        message_id=new_message_id(ticket.reference),
         ticket=ticket,
         dedupe_key=f"ack:{ticket.pk}",
         new_key=True,  # the ticket was made in this very transaction
@@ -223,7 +224,7 @@ def _public_reply(comment: Comment) -> None:
             subject=copy_subject,
             body_text=copy_body,
             headers=_thread_headers(ticket),
-            message_id=new_message_id(ticket),
+            message_id=new_message_id(ticket.reference),
             ticket=ticket,
             dedupe_key=f"reply-copy:{comment.pk}",
         )
@@ -240,7 +241,7 @@ def _mail_in_thread(
         subject=subject,
         body_text=body,
         headers=_thread_headers(ticket),
-        message_id=new_message_id(ticket),
+        message_id=new_message_id(ticket.reference),
         ticket=ticket,
         dedupe_key=dedupe_key,
     )

@@ -17,7 +17,6 @@ Also here: the reminder to the ticket's owner when the vendor's promised date pa
 """
 
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,7 +37,14 @@ from servicedesk.escalation.models import (
     VendorMessage,
 )
 from servicedesk.mail import parsing, quoting
-from servicedesk.mail.notifications import _desk_name, _language, _render, _when, _zone
+from servicedesk.mail.notifications import (
+    _desk_name,
+    _language,
+    _render,
+    _when,
+    _zone,
+    new_message_id,
+)
 from servicedesk.mail.outbox import queue_email
 from servicedesk.sla import selectors as sla_selectors
 from servicedesk.sla.models import TicketClock
@@ -59,12 +65,6 @@ def find_vendor_token(subject: str) -> tuple[int, int] | None:
     pattern = _TOKEN.format(prefix=re.escape(settings.SERVICEDESK_TICKET_PREFIX))
     match = re.search(pattern, subject or "", re.IGNORECASE)
     return (int(match[1]), int(match[2])) if match else None
-
-
-def _new_message_id(escalation: Escalation) -> str:
-    reference = escalation.ticket.reference
-    token = secrets.token_hex(8)
-    return f"<{reference}-V{escalation.pk}.{token}@{settings.SERVICEDESK_MAIL_DOMAIN}>"
 
 
 def _writer_language(by: User | None) -> str:
@@ -89,7 +89,7 @@ def _send(
 ) -> None:
     """Mail ``message`` to the vendor in the thread and keep its subject and Message-ID."""
     escalation = message.escalation
-    message_id = _new_message_id(escalation)
+    message_id = new_message_id(f"{escalation.ticket.reference}-V{escalation.pk}")
     headers = _thread_headers(escalation)
     queued = queue_email(
         to=[escalation_selectors.vendor_address(escalation)],
