@@ -43,7 +43,7 @@ from servicedesk.api.present import person, ref
 from servicedesk.api.schemas import Id
 from servicedesk.api.tickets import InvalidQuery, TicketPath
 from servicedesk.changes import selectors, services, workflow
-from servicedesk.changes.models import ChangeRequest, PlanStep
+from servicedesk.changes.models import TEXT_FIELDS, ChangeRequest, PlanStep
 from servicedesk.core.errors import NotFound
 from servicedesk.tickets.models import Product
 from servicedesk.tickets.references import format_reference, parse_reference
@@ -59,15 +59,6 @@ ChangePath = Annotated[
     ),
 ]
 Plan = Annotated[list[StepIn], Body(max_length=100)]
-TEXT_FIELDS = (
-    "description",
-    "feasibility",
-    "impact",
-    "risk",
-    "resources",
-    "test_outcome",
-    "lessons_learned",
-)
 
 
 # -- presenting -------------------------------------------------------------------------------

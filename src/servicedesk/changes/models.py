@@ -46,6 +46,18 @@ class ChangeQuerySet(models.QuerySet):
         return self.filter(stage__in=[s.value for s in workflow.NOT_YET_APPROVED])
 
 
+# The record's free texts: null in the API clears one, the history quotes their beginning.
+TEXT_FIELDS = (
+    "description",
+    "feasibility",
+    "impact",
+    "risk",
+    "resources",
+    "test_outcome",
+    "lessons_learned",
+)
+
+
 class ChangeRequest(models.Model):
     number = models.PositiveBigIntegerField(_("number"), unique=True, editable=False)
     ticket = models.ForeignKey(

@@ -11,7 +11,13 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from servicedesk.changes.models import ChangeEvent, ChangeEventKind, Decision, Scope
+from servicedesk.changes.models import (
+    TEXT_FIELDS,
+    ChangeEvent,
+    ChangeEventKind,
+    Decision,
+    Scope,
+)
 from servicedesk.changes.words import hours_words
 from servicedesk.desk.change_forms import STAGE_LABELS
 from servicedesk.desk.history import Line
@@ -35,15 +41,6 @@ FIELD_NAMES = {
     "kpis_met": lambda: _("KPIs met"),
     "lessons_learned": lambda: _("Lessons learned"),
     "stage": lambda: _("Stage"),
-}
-LONG_TEXTS = {
-    "description",
-    "feasibility",
-    "impact",
-    "risk",
-    "resources",
-    "test_outcome",
-    "lessons_learned",
 }
 _EMAIL_AFTER_NAME = re.compile(r"^(.+?) <[^<>]+>$")
 
@@ -74,7 +71,7 @@ def _value(value, *, field: str) -> str:
         return str(STAGE_LABELS.get(value, value))
     if field == "scope" and value in Scope.values:
         return str(Scope(value).label)
-    if field in LONG_TEXTS:
+    if field in TEXT_FIELDS:
         return f"“{Truncator(' '.join(str(value).split())).chars(60)}”"
     return str(value)
 
