@@ -16,7 +16,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -146,7 +145,7 @@ def _blank_forms() -> dict[str, str]:
             },
         }
 
-    return config_cache.memo(("desk-queue-forms", translation.get_language()), render)
+    return blank_once("desk-queue-forms", render)
 
 
 @require_GET
