@@ -21,6 +21,7 @@ from servicedesk.sla import clock as business_clock
 from servicedesk.sla import rules
 from servicedesk.sla.models import TicketClock
 from servicedesk.sla.selectors import calendars_by_id, facts
+from servicedesk.tickets import selectors as ticket_selectors
 from servicedesk.tickets.models import Ticket
 from servicedesk.tickets.workflow import Status
 
@@ -138,7 +139,7 @@ def counts(agent, *, now: datetime) -> dict[str, int]:
     conditional counts over every ticket read the whole table (twice the time at 10,000).
     Queues are the desk's: staff see every ticket, so the statement is the same for every
     agent and compiled once (building it cost more than the counting)."""
-    if not agent.is_staff:
+    if not ticket_selectors.sees_every_ticket(agent):
         raise ValueError("the queues are for staff")
     at = Limits.at(now)
     row = _COUNTS(agent.pk, at.due_before, at.resolved_since)[0]
@@ -146,7 +147,7 @@ def counts(agent, *, now: datetime) -> dict[str, int]:
 
 
 def _counts_statement(agent_id: int, due_before: datetime, resolved_since: datetime):
-    visible = Ticket.objects.all()  # staff's tickets: ``visible_to`` a staff member is all
+    visible = Ticket.objects.all()  # what ``counts`` checked the agent sees
     connection = connections[visible.db]
     parts, params = [], []
     for queue in QUEUES:

@@ -58,20 +58,26 @@ _PEOPLE_AND_PLACES = (
     "product",
     "category",
 )
-# Whoever sees every ticket (staff, by ``visible_to``) reads a ticket with the same statement,
-# on every page of the desk's ticket: prepared.
+# Whoever sees every ticket (``sees_every_ticket``) reads a ticket with the same statement, on
+# every page of the desk's ticket: prepared.
 _ANY_TICKET = Prepared(
     lambda number: Ticket.objects.select_related(*_PEOPLE_AND_PLACES).filter(number=number)
 )
 
 
+def sees_every_ticket(user) -> bool:
+    """Whether ``visible_to`` puts no condition on ``user``'s tickets (staff): their reads are
+    then the same statements whoever asks, and may be prepared."""
+    return not Ticket.objects.visible_to(user).query.where
+
+
 def get_ticket(*, user, number: int) -> Ticket:
     """The ticket numbered ``number`` if ``user`` may see it; ``NotFound`` otherwise."""
-    visible = Ticket.objects.visible_to(user)
-    if not visible.query.where:  # every ticket (staff): the prepared read
+    if sees_every_ticket(user):
         rows = _ANY_TICKET(number)
     else:  # numbers are unique: no ORDER BY, no LIMIT
-        rows = list(visible.select_related(*_PEOPLE_AND_PLACES).filter(number=number))
+        visible = Ticket.objects.visible_to(user).select_related(*_PEOPLE_AND_PLACES)
+        rows = list(visible.filter(number=number))
     if not rows:
         raise NotFound(gettext_noop("No ticket numbered %(number)s."), number=number)
     return rows[0]
