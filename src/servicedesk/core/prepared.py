@@ -16,7 +16,7 @@ prepared: build it per call.
 from collections import namedtuple
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections
 from django.db.models import QuerySet
@@ -34,64 +34,68 @@ class Prepared:
 
     def __init__(self, build: Callable[..., QuerySet]):
         self.build = build
-        self._compiled: tuple | None = None  # a process has one database
+        self._compiled: tuple[_Built, list[list[int]]] | None = None  # one database a process
 
     def __call__(self, *values) -> list:
-        alias, sql, params, slots, compiler, make = self._compile(values)
-        connection = connections[alias]
-        params = list(params)
+        built, slots = self._compile(values)
+        connection = connections[built.alias]
+        params = list(built.params)
         for places, value in zip(slots, values, strict=True):
             if value is None or isinstance(value, bool):
                 raise TypeError("a prepared read takes ids, keys and times")
             for index in places:
                 params[index] = _adapt(connection, value)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(built.sql, params)
             fetched = cursor.fetchall()
-        if not fetched or compiler is None:
+        if not fetched or built.compiler is None:
             return fetched
-        return [make(r) for r in compiler.results_iter(results=[fetched])]
+        return [built.make(r) for r in built.compiler.results_iter(results=[fetched])]
 
-    def _compile(self, values) -> tuple:
+    def _compile(self, values) -> tuple["_Built", list[list[int]]]:
         compiled = self._compiled
         if compiled is None:
             # Built twice with different markers: the places where the parameters differ are
             # the values' places, and nothing else may differ (a shape that changes with the
             # values cannot be prepared).
             first, second = (self._statement(values, variant) for variant in (0, 1))
-            alias, sql, params, compiler, make, markers = first
-            if sql != second[1] or len(params) != len(second[2]):
+            if first.sql != second.sql or len(first.params) != len(second.params):
                 raise ValueError("the statement changes with its values: it cannot be prepared")
-            connection = connections[alias]
+            connection = connections[first.alias]
+            pairs = list(enumerate(zip(first.params, second.params, strict=True)))
             slots = []
-            for marker, other in zip(markers, second[5], strict=True):
-                adapted, adapted_other = _adapt(connection, marker), _adapt(connection, other)
-                found = [
-                    i
-                    for i, (p, q) in enumerate(zip(params, second[2], strict=True))
-                    if p in (adapted, marker) and q in (adapted_other, other)
-                ]
+            for marker, other in zip(first.markers, second.markers, strict=True):
+                one, two = (marker, _adapt(connection, marker)), (other, _adapt(connection, other))
+                found = [i for i, (p, q) in pairs if p in one and q in two]
                 if not found:
                     raise ValueError(f"{marker!r} is not in the statement: it cannot be prepared")
                 slots.append(found)
             placed = {i for places in slots for i in places}
-            pairs = enumerate(zip(params, second[2], strict=True))
             if any(p != q and i not in placed for i, (p, q) in pairs):
                 raise ValueError("the statement changes with its values: it cannot be prepared")
-            compiled = (alias, sql, tuple(params), slots, compiler, make)
-            self._compiled = compiled
+            compiled = self._compiled = (first, slots)
         return compiled
 
-    def _statement(self, values, variant: int) -> tuple:
+    def _statement(self, values, variant: int) -> "_Built":
         markers = [_marker(value, i, variant) for i, value in enumerate(values)]
         built = self.build(*markers)
         if isinstance(built, QuerySet):
-            alias = built.db
-            compiler = built.query.get_compiler(using=alias)
+            compiler = built.query.get_compiler(using=built.db)
             sql, params = compiler.as_sql()
-            return alias, sql, list(params), compiler, _maker(built, compiler), markers
+            return _Built(built.db, sql, list(params), compiler, _maker(built, compiler), markers)
         alias, sql, params = built
-        return alias, sql, list(params), None, None, markers
+        return _Built(alias, sql, list(params), None, None, markers)
+
+
+class _Built(NamedTuple):
+    """One compilation of a prepared read's statement, with the markers it was built with."""
+
+    alias: str
+    sql: str
+    params: list
+    compiler: Any
+    make: Callable | None
+    markers: list
 
 
 def _maker(queryset: QuerySet, compiler) -> Callable:
